@@ -1,0 +1,2 @@
+//! localbus (work in progress).
+fn main() {}
