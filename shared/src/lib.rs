@@ -1,1 +1,122 @@
-//! placeholder
+//! # eventbridge-lambda
+//!
+//! Typed Amazon EventBridge consumers on AWS Lambda.
+//!
+//! A function is an ordinary `async fn` over a typed [`Event<T>`]; the [`handler`] attribute
+//! generates the Lambda entry point around it. Every invocation flows one way:
+//!
+//! ```text
+//! payload ─▶ delivery (direct event or SQS batch) ─▶ envelope + typed detail ─▶ dedup ─▶ your fn ─▶ side effects
+//! ```
+//!
+//! * [`envelope`]: the EventBridge envelope [`Event<T>`] (including `replay-name`).
+//! * [`detail`]: the [`Detail`] / [`TypedDetail`] traits that tie a detail type to its `source` and
+//!   `detail-type`, so a handler rejects an event of another type with a typed error.
+//! * [`details`]: typed payloads: [`OrderCreated`], the EC2 [`InstanceStateChange`] and every
+//!   [`CleanRoomsEvent`].
+//! * [`decode`]: payload bytes → [`Event<T>`] with [`DecodeError`]s that name the problem and the event id.
+//! * [`dedup`]: id-based de-duplication behind the [`DedupStore`] trait ([`MemoryStore`] by default).
+//! * [`dispatch`]: the per-event pipeline ([`Dispatcher`]) and the two delivery modes (direct rule
+//!   target, SQS queue with partial batch failures).
+//! * [`runtime`] and [`logging`]: the cold-start set-up the macro generates.
+//!
+//! ## Writing a function
+//!
+//! ```no_run
+//! use eventbridge_lambda::{Event, OrderCreated, handler};
+//!
+//! #[derive(Debug, thiserror::Error)]
+//! #[error("order has no items")]
+//! struct EmptyOrder;
+//!
+//! #[handler]
+//! async fn handle(event: Event<OrderCreated>) -> Result<usize, EmptyOrder> {
+//!     if event.detail.items.is_empty() {
+//!         return Err(EmptyOrder);
+//!     }
+//!     Ok(event.detail.items.len())
+//! }
+//! ```
+//!
+//! The attribute keeps `handle` as written (call it from tests with [`Event::new`]) and adds a
+//! `fn main` that initialises logging once, builds optional shared state once, and runs the
+//! Lambda runtime loop. See [`handler`] for the accepted signatures.
+#![forbid(unsafe_code)]
+
+pub mod decode;
+pub mod dedup;
+pub mod detail;
+pub mod details;
+pub mod dispatch;
+pub mod envelope;
+pub mod logging;
+pub mod redact;
+pub mod runtime;
+
+pub use decode::DecodeError;
+pub use dedup::{DedupStore, MemoryStore};
+pub use detail::{Detail, TypedDetail};
+pub use details::cleanrooms::CleanRoomsEvent;
+pub use details::ec2::{InstanceState, InstanceStateChange};
+pub use details::order::{OrderCreated, OrderItem};
+pub use dispatch::{Dispatcher, EventError};
+pub use envelope::Event;
+pub use redact::EmailAddress;
+
+/// The Lambda invocation context (request id, deadline, function ARN …), from `lambda_runtime`.
+pub use lambda_runtime::Context;
+
+/// Marks an `async fn` over [`Event<T>`] as the function's handler and generates its `main`.
+///
+/// Accepted signatures (arguments after the event in any order, each optional):
+///
+/// ```text
+/// async fn name(event: Event<T>) -> Result<R, E>
+/// async fn name(event: Event<T>, ctx: Context) -> Result<R, E>
+/// async fn name(event: Event<T>, state: &S) -> Result<R, E>          // with #[handler(state = init)]
+/// async fn name(event: Event<T>, ctx: Context, state: &S) -> Result<R, E>
+/// ```
+///
+/// * `T` implements [`Detail`]: a [`TypedDetail`] struct, an enum such as [`CleanRoomsEvent`], or
+///   `serde_json::Value` for the raw envelope.
+/// * `R: serde::Serialize` is the function's response (the stored response for duplicates).
+/// * `E: std::fmt::Display` is logged and reported as the invocation error; the event is retried.
+/// * `state = path` names an `async fn() -> Result<S, E>` that runs **once** at cold start (build
+///   SDK clients there); the handler receives `&S`. An initialisation error fails the cold start.
+///
+/// Compile errors point at your own tokens:
+///
+/// ```compile_fail
+/// use eventbridge_lambda::{Event, OrderCreated, handler};
+/// #[handler]
+/// fn not_async(event: Event<OrderCreated>) -> Result<(), std::io::Error> { Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// use eventbridge_lambda::{Event, OrderCreated, handler};
+/// #[handler]
+/// async fn wrong_argument(event: String) -> Result<(), std::io::Error> { Ok(()) }
+/// ```
+///
+/// ```compile_fail
+/// use eventbridge_lambda::{Event, OrderCreated, handler};
+/// #[handler]
+/// async fn no_result(event: Event<OrderCreated>) -> u32 { 1 }
+/// ```
+///
+/// ```compile_fail
+/// use eventbridge_lambda::{Event, OrderCreated, handler};
+/// struct Mailer;
+/// #[handler] // a `&S` argument needs `state = ...`
+/// async fn missing_state(event: Event<OrderCreated>, mailer: &Mailer) -> Result<(), std::io::Error> { Ok(()) }
+/// ```
+pub use eventbridge_lambda_macros::handler;
+
+/// The boxed error type of the Lambda runtime.
+pub type BoxError = lambda_runtime::Error;
+
+#[doc(hidden)]
+pub mod __private {
+    //! Items used by the code that `#[handler]` generates. Not a stable API.
+    pub use crate::runtime::start;
+}

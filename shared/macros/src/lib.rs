@@ -1,1 +1,185 @@
-//! macros placeholder
+//! The `#[handler]` attribute of `eventbridge-lambda`. Depend on `eventbridge-lambda`, which
+//! re-exports it and documents it; this crate only holds the macro.
+//!
+//! The macro leaves the user's function untouched (so tests call it directly) and adds a
+//! `fn main` that calls `eventbridge_lambda::__private::start`. Every error it reports points at
+//! the user's own tokens.
+#![forbid(unsafe_code)]
+
+use proc_macro::TokenStream;
+use proc_macro2::{Span, TokenStream as TokenStream2};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, GenericArgument, ItemFn, Path, PathArguments, ReturnType, Type};
+
+/// Generates the Lambda entry point for an `async fn` over `Event<T>`.
+/// See `eventbridge_lambda::handler` for the documentation.
+#[proc_macro_attribute]
+pub fn handler(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let function = syn::parse_macro_input!(item as ItemFn);
+    let mut state_init: Option<Path> = None;
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("state") {
+            state_init = Some(meta.value()?.parse()?);
+            Ok(())
+        } else {
+            Err(meta.error("unknown #[handler] option; expected `state = path::to::async_init_fn`"))
+        }
+    });
+    syn::parse_macro_input!(attr with parser);
+    match expand(&function, state_init.as_ref()) {
+        Ok(main) => quote!(#function #main).into(),
+        Err(error) => {
+            let error = error.to_compile_error();
+            quote!(#function #error).into()
+        }
+    }
+}
+
+/// The role of one handler argument.
+enum Role {
+    Event,
+    Context,
+    State,
+}
+
+fn expand(function: &ItemFn, state_init: Option<&Path>) -> syn::Result<TokenStream2> {
+    let signature = &function.sig;
+    if signature.asyncness.is_none() {
+        return Err(syn::Error::new(
+            signature.fn_token.span(),
+            "#[handler] needs an `async fn`: write `async fn name(event: Event<T>) -> Result<R, E>`",
+        ));
+    }
+    if !signature.generics.params.is_empty() {
+        return Err(syn::Error::new(
+            signature.generics.span(),
+            "#[handler] functions cannot be generic: name the detail type, e.g. `Event<OrderCreated>`",
+        ));
+    }
+    check_returns_result(&signature.output, signature.ident.span())?;
+
+    let mut roles = Vec::new();
+    let mut event_type = None;
+    let mut state_type = None;
+    for (index, input) in signature.inputs.iter().enumerate() {
+        let FnArg::Typed(argument) = input else {
+            return Err(syn::Error::new(
+                input.span(),
+                "#[handler] functions cannot take `self`",
+            ));
+        };
+        let ty = &*argument.ty;
+        if index == 0 {
+            if !is_event(ty) {
+                return Err(syn::Error::new(
+                    ty.span(),
+                    "the first argument of a #[handler] function must be the event: `Event<T>` (T: a detail type such as `OrderCreated`, or `serde_json::Value`)",
+                ));
+            }
+            event_type = Some(ty.clone());
+            roles.push(Role::Event);
+        } else if last_segment_is(ty, "Context") {
+            roles.push(Role::Context);
+        } else if let Type::Reference(reference) = ty {
+            if reference.mutability.is_some() {
+                return Err(syn::Error::new(
+                    ty.span(),
+                    "the state argument must be a shared reference `&S`",
+                ));
+            }
+            if state_init.is_none() {
+                return Err(syn::Error::new(
+                    ty.span(),
+                    "a `&S` state argument needs its initialiser: `#[handler(state = path::to::async_init_fn)]`",
+                ));
+            }
+            state_type = Some((*reference.elem).clone());
+            roles.push(Role::State);
+        } else {
+            return Err(syn::Error::new(
+                ty.span(),
+                "unexpected #[handler] argument: after the event, a handler takes `Context` and/or the state `&S`",
+            ));
+        }
+    }
+    let Some(event_type) = event_type else {
+        return Err(syn::Error::new(
+            signature.paren_token.span.join(),
+            "a #[handler] function takes the event as its first argument: `event: Event<T>`",
+        ));
+    };
+    if state_type.is_none() {
+        if let Some(init) = state_init {
+            return Err(syn::Error::new(
+                init.span(),
+                "`state = …` is set but the function takes no `&S` argument",
+            ));
+        }
+    }
+
+    let name = &signature.ident;
+    let arguments = roles.iter().map(|role| match role {
+        Role::Event => quote!(__event),
+        Role::Context => quote!(__ctx),
+        Role::State => quote!(__state),
+    });
+    let (init, state_type) = match (state_init, state_type) {
+        (Some(init), Some(state_type)) => (
+            quote_spanned!(init.span()=> async { #init().await }),
+            quote!(#state_type),
+        ),
+        _ => (
+            quote!(async { ::core::result::Result::<(), ::core::convert::Infallible>::Ok(()) }),
+            quote!(()),
+        ),
+    };
+    let call = quote_spanned!(event_type.span()=>
+        move |__event: #event_type, __ctx: ::eventbridge_lambda::Context| #name(#(#arguments),*)
+    );
+    Ok(quote! {
+        /// The Lambda entry point generated by `#[eventbridge_lambda::handler]`.
+        fn main() -> ::core::result::Result<(), ::eventbridge_lambda::BoxError> {
+            ::eventbridge_lambda::__private::start(
+                #init,
+                |__state: &'static #state_type| {
+                    let _ = __state;
+                    #call
+                },
+            )
+        }
+    })
+}
+
+fn check_returns_result(output: &ReturnType, name_span: Span) -> syn::Result<()> {
+    match output {
+        ReturnType::Default => Err(syn::Error::new(
+            name_span,
+            "a #[handler] function must return `Result<R, E>` (R: Serialize, E: Display)",
+        )),
+        ReturnType::Type(_, ty) if last_segment_is(ty, "Result") => Ok(()),
+        ReturnType::Type(_, ty) => Err(syn::Error::new(
+            ty.span(),
+            "a #[handler] function must return `Result<R, E>` (R: Serialize, E: Display)",
+        )),
+    }
+}
+
+fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
+        _ => None,
+    }
+}
+
+fn last_segment_is(ty: &Type, name: &str) -> bool {
+    last_segment(ty).is_some_and(|segment| segment.ident == name)
+}
+
+fn is_event(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|segment| {
+        segment.ident == "Event"
+            && matches!(&segment.arguments, PathArguments::AngleBracketed(arguments)
+                if arguments.args.len() == 1 && matches!(arguments.args[0], GenericArgument::Type(_)))
+    })
+}
