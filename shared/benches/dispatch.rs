@@ -1,1 +1,90 @@
-fn main() {}
+//! Decode + dispatch cost per event, with the in-memory de-duplication check.
+//!
+//! * `direct/first_delivery`: one OrderCreated payload per invocation, each with a new id.
+//! * `direct/duplicate`: the same payload again (claim finds it completed; the handler is skipped).
+//! * `sqs_batch_10/first_delivery`: SQS batches of 10 OrderCreated bodies, reported per event.
+//!
+//! Run: `cargo bench -p eventbridge-lambda --bench dispatch`.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use eventbridge_lambda::{Context, Dispatcher, Event, OrderCreated};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::hint::black_box;
+
+#[derive(Serialize)]
+struct Reserved {
+    units: u32,
+}
+
+async fn handler(event: Event<OrderCreated>, _ctx: Context) -> Result<Reserved, std::convert::Infallible> {
+    Ok(Reserved {
+        units: event.detail.items.iter().map(|item| item.quantity).sum(),
+    })
+}
+
+fn order(id: usize) -> Value {
+    json!({
+        "version": "0", "id": format!("6a7e8feb-b491-4cf7-a9f1-{id:012}"), "detail-type": "OrderCreated",
+        "source": "com.ecommerce.orders", "account": "123456789012", "time": "2023-10-27T10:00:00Z",
+        "region": "us-east-1", "resources": [],
+        "detail": {"order_id": format!("8d1f0c5e-3b0a-4d1e-9f57-{id:012}"), "customer_email": "customer@example.com",
+                   "items": [{"sku": "ABC", "quantity": 2}, {"sku": "XYZ", "quantity": 1}],
+                   "timestamp": "2023-10-27T10:00:00Z"}
+    })
+}
+
+fn bench(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    // More distinct payloads than the store's capacity (1024): every delivery is a first one.
+    const DISTINCT: usize = 4096;
+    let payloads: Vec<Vec<u8>> = (0..DISTINCT).map(|i| serde_json::to_vec(&order(i)).unwrap()).collect();
+    let context = Context::default();
+
+    let mut group = c.benchmark_group("direct");
+    group.throughput(Throughput::Elements(1));
+    let dispatcher = Dispatcher::new(handler);
+    let mut next = 0;
+    group.bench_function("first_delivery", |b| {
+        b.iter(|| {
+            next = (next + 1) % DISTINCT;
+            let response = runtime.block_on(dispatcher.invoke(black_box(&payloads[next]), context.clone()));
+            black_box(response.unwrap())
+        })
+    });
+    let duplicate = &payloads[0];
+    runtime.block_on(dispatcher.invoke(duplicate, context.clone())).unwrap();
+    group.bench_function("duplicate", |b| {
+        b.iter(|| black_box(runtime.block_on(dispatcher.invoke(black_box(duplicate), context.clone())).unwrap()))
+    });
+    group.finish();
+
+    let batches: Vec<Vec<u8>> = (0..DISTINCT / 10)
+        .map(|batch| {
+            let records: Vec<Value> = (0..10)
+                .map(|i| {
+                    json!({"messageId": format!("m-{batch}-{i}"), "receiptHandle": "AQEB", "body": order(batch * 10 + i).to_string(),
+                           "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                           "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:shipping-notifications-queue",
+                           "awsRegion": "us-east-1"})
+                })
+                .collect();
+            serde_json::to_vec(&json!({ "Records": records })).unwrap()
+        })
+        .collect();
+    let mut group = c.benchmark_group("sqs_batch_10");
+    group.throughput(Throughput::Elements(10));
+    let dispatcher = Dispatcher::new(handler);
+    let mut next = 0;
+    group.bench_function("first_delivery", |b| {
+        b.iter(|| {
+            next = (next + 1) % batches.len();
+            black_box(runtime.block_on(dispatcher.invoke(black_box(&batches[next]), context.clone())).unwrap())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

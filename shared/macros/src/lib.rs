@@ -109,13 +109,11 @@ fn expand(function: &ItemFn, state_init: Option<&Path>) -> syn::Result<TokenStre
             "a #[handler] function takes the event as its first argument: `event: Event<T>`",
         ));
     };
-    if state_type.is_none() {
-        if let Some(init) = state_init {
-            return Err(syn::Error::new(
-                init.span(),
-                "`state = …` is set but the function takes no `&S` argument",
-            ));
-        }
+    if let (None, Some(init)) = (&state_type, state_init) {
+        return Err(syn::Error::new(
+            init.span(),
+            "`state = …` is set but the function takes no `&S` argument",
+        ));
     }
 
     let name = &signature.ident;

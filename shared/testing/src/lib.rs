@@ -1,0 +1,74 @@
+//! Test support for functions built with `eventbridge-lambda` (a dev-dependency only; function
+//! binaries never link it).
+//!
+//! [`Rie`] runs a function binary under the **Lambda Runtime Interface Emulator** (the same
+//! emulator `sam local invoke` runs inside its container; it ships in the `aws-sam-cli` wheel and
+//! runs directly on the host), so a test drives the real bootstrap through the real Lambda Runtime
+//! API protocol: the RIE serves `/2018-06-01/runtime/invocation/next` to the binary and the Invoke
+//! API to the test.
+//!
+//! ```no_run
+//! use eventbridge_lambda_testing::Rie;
+//! let rie = Rie::start(std::path::Path::new("target/debug/email"), &[("SENDER_ADDRESS", "orders@shop.example")])?;
+//! let answer = rie.invoke(br#"{"source":"s","detail-type":"t","detail":{}}"#)?;
+//! println!("{} {}", answer.status, answer.body);
+//! # Ok::<(), eventbridge_lambda_testing::TestingError>(())
+//! ```
+#![forbid(unsafe_code)]
+
+mod rie;
+
+pub use rie::{Invocation, Rie};
+
+use std::path::PathBuf;
+
+/// Why a test harness could not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum TestingError {
+    /// The emulator binary was not found.
+    #[error(
+        "Lambda Runtime Interface Emulator not found ({0}); run the tests through scripts/test.sh, which installs aws-sam-cli into .venv and sets LAMBDA_RIE"
+    )]
+    RieNotFound(String),
+    /// A process could not be started.
+    #[error("could not start {what}: {error}")]
+    Spawn {
+        /// What was being started.
+        what: String,
+        /// The OS error.
+        #[source]
+        error: std::io::Error,
+    },
+    /// A server did not start listening in time.
+    #[error("{what} did not listen on 127.0.0.1:{port} within {seconds} s; its output:\n{output}")]
+    NotReady {
+        /// What was being started.
+        what: String,
+        /// The port waited for.
+        port: u16,
+        /// How long we waited.
+        seconds: u64,
+        /// What the process printed.
+        output: String,
+    },
+    /// An I/O error (free port, log file).
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The HTTP call to the emulator failed.
+    #[error("HTTP call failed: {0}")]
+    Http(String),
+}
+
+/// A free TCP port on 127.0.0.1 (bound then released; good enough for tests).
+///
+/// # Errors
+/// When no socket can be bound.
+pub fn free_port() -> Result<u16, TestingError> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// The workspace root (parent of `shared/`).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}

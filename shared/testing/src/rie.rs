@@ -1,0 +1,184 @@
+//! Running a bootstrap under the Lambda Runtime Interface Emulator.
+
+use crate::{TestingError, free_port, workspace_root};
+use std::fs::File;
+use std::io::Read;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// One answer of the emulator's Invoke API.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// HTTP status (function errors also come back as 200, with an error body).
+    pub status: u16,
+    /// The response body: the function's response, or `{"errorType":…,"errorMessage":…}`.
+    pub body: String,
+}
+
+impl Invocation {
+    /// The body as JSON (`Value::Null` when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// True when the body is a Lambda error object.
+    pub fn is_error(&self) -> bool {
+        self.body.contains("\"errorType\"") && self.body.contains("\"errorMessage\"")
+    }
+}
+
+/// A function binary running under the emulator; stopped when dropped.
+#[derive(Debug)]
+pub struct Rie {
+    child: Child,
+    port: u16,
+    log_path: PathBuf,
+}
+
+impl Rie {
+    /// Where the emulator is: `$LAMBDA_RIE`, else the copy in the workspace's `.venv`.
+    ///
+    /// # Errors
+    /// [`TestingError::RieNotFound`] when neither exists.
+    pub fn locate() -> Result<PathBuf, TestingError> {
+        if let Ok(path) = std::env::var("LAMBDA_RIE") {
+            let path = PathBuf::from(path);
+            return if path.is_file() {
+                Ok(path)
+            } else {
+                Err(TestingError::RieNotFound(format!(
+                    "LAMBDA_RIE={} does not exist",
+                    path.display()
+                )))
+            };
+        }
+        let arch = if cfg!(target_arch = "aarch64") {
+            "arm64"
+        } else {
+            "x86_64"
+        };
+        let lib = workspace_root().join(".venv/lib");
+        let candidates = std::fs::read_dir(&lib)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|python| {
+                python
+                    .path()
+                    .join("site-packages/samcli/local/rapid")
+                    .join(format!("aws-lambda-rie-{arch}"))
+            });
+        for candidate in candidates {
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+        Err(TestingError::RieNotFound(format!(
+            "LAMBDA_RIE is unset and {} has no aws-sam-cli",
+            lib.display()
+        )))
+    }
+
+    /// Starts `bootstrap` under the emulator with extra environment variables, and waits until
+    /// the emulator listens. The bootstrap itself starts on the first invocation, as on Lambda.
+    ///
+    /// # Errors
+    /// When the emulator is missing, cannot start, or does not listen within 20 s.
+    pub fn start(bootstrap: &Path, env: &[(&str, &str)]) -> Result<Self, TestingError> {
+        let rie = Self::locate()?;
+        let port = free_port()?;
+        let runtime_api_port = free_port()?;
+        let log_path = std::env::temp_dir().join(format!("rie-{}-{port}.log", std::process::id()));
+        let log = File::create(&log_path)?;
+        let mut command = Command::new(&rie);
+        command
+            .arg("--runtime-interface-emulator-address")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--runtime-api-address")
+            .arg(format!("127.0.0.1:{runtime_api_port}"))
+            .arg(bootstrap)
+            .env("AWS_LAMBDA_FUNCTION_NAME", "function")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log);
+        let child = command.spawn().map_err(|error| TestingError::Spawn {
+            what: format!("{} {}", rie.display(), bootstrap.display()),
+            error,
+        })?;
+        let rie = Self {
+            child,
+            port,
+            log_path,
+        };
+        rie.wait_listening(Duration::from_secs(20))?;
+        Ok(rie)
+    }
+
+    fn wait_listening(&self, limit: Duration) -> Result<(), TestingError> {
+        let started = Instant::now();
+        while started.elapsed() < limit {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(TestingError::NotReady {
+            what: "the Lambda Runtime Interface Emulator".into(),
+            port: self.port,
+            seconds: limit.as_secs(),
+            output: self.logs(),
+        })
+    }
+
+    /// Invokes the function with `payload` (synchronously, like `sam local invoke`).
+    ///
+    /// # Errors
+    /// When the HTTP call fails.
+    pub fn invoke(&self, payload: &[u8]) -> Result<Invocation, TestingError> {
+        let url = format!(
+            "http://127.0.0.1:{}/2015-03-31/functions/function/invocations",
+            self.port
+        );
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into();
+        let mut response = agent
+            .post(&url)
+            .header("content-type", "application/json")
+            .send(payload)
+            .map_err(|error| TestingError::Http(error.to_string()))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|error| TestingError::Http(error.to_string()))?;
+        Ok(Invocation { status, body })
+    }
+
+    /// Everything the emulator and the function printed so far.
+    pub fn logs(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut file) = File::open(&self.log_path) {
+            let _ = file.read_to_string(&mut text);
+        }
+        text
+    }
+
+    /// The emulator's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for Rie {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log_path);
+    }
+}

@@ -1,0 +1,399 @@
+//! The dispatcher end to end: delivery modes, de-duplication and bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use eventbridge_lambda::dispatch::{Outcome, Response};
+use eventbridge_lambda::{
+    Context, DecodeError, Dispatcher, Event, EventError, MemoryStore, OrderCreated,
+};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn order_event(id: &str, order_id: &str) -> Value {
+    json!({
+        "version": "0", "id": id, "detail-type": "OrderCreated", "source": "com.ecommerce.orders",
+        "account": "123456789012", "time": "2023-10-27T10:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": {"order_id": order_id, "customer_email": "customer@example.com",
+                   "items": [{"sku": "ABC", "quantity": 2}], "timestamp": "2023-10-27T10:00:00Z"}
+    })
+}
+
+fn sqs_batch(bodies: &[String], arn: &str) -> Vec<u8> {
+    let records: Vec<Value> = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| json!({"messageId": format!("m-{i}"), "body": body, "eventSource": "aws:sqs", "eventSourceARN": arn}))
+        .collect();
+    serde_json::to_vec(&json!({ "Records": records })).unwrap()
+}
+
+fn failures(response: &Response) -> Vec<String> {
+    match response {
+        Response::Batch(batch) => batch
+            .batch_item_failures
+            .iter()
+            .map(|failure| failure.item_identifier.clone())
+            .collect(),
+        Response::Direct(_) => panic!("expected a batch response"),
+    }
+}
+
+/// A handler counting its calls, failing for order ids starting with `fail`, panicking for `panic`.
+fn counting_handler(
+    calls: Arc<AtomicUsize>,
+) -> impl Fn(Event<OrderCreated>, Context) -> std::future::Ready<Result<String, String>> {
+    move |event: Event<OrderCreated>, _ctx: Context| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        let order_id = event.detail.order_id;
+        if order_id.starts_with("panic") {
+            panic!("boom for {order_id}");
+        }
+        std::future::ready(if order_id.starts_with("fail") {
+            Err(format!("cannot process {order_id}"))
+        } else {
+            Ok(format!("done {order_id}"))
+        })
+    }
+}
+
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+#[test]
+fn direct_event_is_handled_and_a_duplicate_returns_the_stored_response() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(counting_handler(calls.clone()));
+    let payload = sample("order-created.json");
+    block_on(async {
+        let first = dispatcher
+            .invoke(&payload, Context::default())
+            .await
+            .unwrap();
+        let second = dispatcher
+            .invoke(&payload, Context::default())
+            .await
+            .unwrap();
+        let expected = "\"done 8d1f0c5e-3b0a-4d1e-9f57-2f1c3a7b9e10\"";
+        assert_eq!(serde_json::to_string(&first).unwrap(), expected);
+        assert_eq!(serde_json::to_string(&second).unwrap(), expected);
+    });
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "the duplicate was skipped");
+}
+
+#[test]
+fn handler_error_releases_the_id_so_the_retry_runs_again() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(counting_handler(calls.clone()));
+    let payload = serde_json::to_vec(&order_event("e-fail", "fail-1")).unwrap();
+    block_on(async {
+        for _ in 0..2 {
+            let error = dispatcher
+                .invoke(&payload, Context::default())
+                .await
+                .unwrap_err();
+            assert!(matches!(error, EventError::Handler { .. }));
+            assert_eq!(
+                error.to_string(),
+                "event e-fail: handler failed: cannot process fail-1"
+            );
+            assert_eq!(error.error_type(), "String");
+        }
+    });
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "the retry ran the handler again"
+    );
+}
+
+#[test]
+fn panic_is_caught_reported_and_releases_the_id() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(counting_handler(calls.clone()));
+    let payload = serde_json::to_vec(&order_event("e-panic", "panic-1")).unwrap();
+    block_on(async {
+        for _ in 0..2 {
+            let error = dispatcher
+                .invoke(&payload, Context::default())
+                .await
+                .unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "event e-panic: handler panicked: boom for panic-1"
+            );
+            assert_eq!(error.error_type(), "HandlerPanicked");
+        }
+    });
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn injected_panic_fires_only_for_its_event() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let dispatcher =
+        Dispatcher::new(counting_handler(calls.clone())).inject_panic_for(Some("e-2".into()));
+    block_on(async {
+        let ok = serde_json::to_vec(&order_event("e-1", "o-1")).unwrap();
+        dispatcher.invoke(&ok, Context::default()).await.unwrap();
+        let bad = serde_json::to_vec(&order_event("e-2", "o-2")).unwrap();
+        let error = dispatcher
+            .invoke(&bad, Context::default())
+            .await
+            .unwrap_err();
+        assert!(error.to_string().contains("injected panic"), "{error}");
+    });
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn concurrent_copy_in_progress_is_rejected_as_in_progress() {
+    use eventbridge_lambda::dedup::DedupStore;
+    let store = Arc::new(MemoryStore::default());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(counting_handler(calls.clone()))
+        .with_store(store.clone())
+        .with_namespace("fn");
+    block_on(async {
+        // Another execution holds the claim until far in the future.
+        store.claim("fn#e-busy", u64::MAX).await.unwrap();
+        let payload = serde_json::to_vec(&order_event("e-busy", "o-1")).unwrap();
+        let error = dispatcher
+            .invoke(&payload, Context::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, EventError::InProgress { .. }), "{error}");
+        assert_eq!(error.error_type(), "EventInProgress");
+    });
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn event_without_id_is_handled_every_time() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(counting_handler(calls.clone()));
+    let mut event = order_event("x", "o-1");
+    event.as_object_mut().unwrap().remove("id");
+    let payload = serde_json::to_vec(&event).unwrap();
+    block_on(async {
+        let outcome = dispatcher
+            .process(&payload, &Context::default())
+            .await
+            .unwrap();
+        assert!(matches!(outcome, Outcome::Handled(_)));
+        dispatcher
+            .process(&payload, &Context::default())
+            .await
+            .unwrap();
+    });
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "no id: nothing to de-duplicate on, nothing dropped"
+    );
+}
+
+#[test]
+fn bad_direct_payloads_give_typed_errors_naming_the_event() {
+    let dispatcher = Dispatcher::new(counting_handler(Arc::new(AtomicUsize::new(0))));
+    let mut wrong_shape = order_event("e-shape", "o-1");
+    wrong_shape["detail"]["items"][0]["quantity"] = json!("two");
+    let mut not_object = order_event("e-array", "o-1");
+    not_object["detail"] = json!([1, 2]);
+    let mut no_detail_type = order_event("e-nodt", "o-1");
+    no_detail_type
+        .as_object_mut()
+        .unwrap()
+        .remove("detail-type");
+    let mut bad_time = order_event("e-time", "o-1");
+    bad_time["time"] = json!("yesterday");
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (
+            b"{not json".to_vec(),
+            "payload is not valid JSON: key must be a string at line 1 column 2",
+        ),
+        (
+            serde_json::to_vec(&no_detail_type).unwrap(),
+            "event e-nodt: not an EventBridge event: missing field `detail-type`",
+        ),
+        (
+            serde_json::to_vec(&not_object).unwrap(),
+            "event e-array: `detail` must be a JSON object, found an array",
+        ),
+        (
+            serde_json::to_vec(&wrong_shape).unwrap(),
+            "event e-shape (OrderCreated): invalid detail: items[0].quantity: invalid type: string \"two\", expected u32",
+        ),
+        (
+            sample("ec2-stopped.json"),
+            "unexpected event type: source \"aws.ec2\" with detail-type \"EC2 Instance State-change Notification\"; this handler accepts source \"com.ecommerce.orders\" with detail-type \"OrderCreated\"",
+        ),
+        (
+            b"[1,2,3]".to_vec(),
+            "event without id: not an EventBridge event: the payload is not a JSON object",
+        ),
+        (
+            serde_json::to_vec(&bad_time).unwrap(),
+            "event e-time: not an EventBridge event: `time` \"yesterday\" is not an RFC 3339 timestamp",
+        ),
+    ];
+    block_on(async {
+        for (payload, expected) in cases {
+            let error = dispatcher
+                .invoke(&payload, Context::default())
+                .await
+                .unwrap_err();
+            assert!(matches!(error, EventError::Decode(_)), "{error}");
+            assert_eq!(error.error_type(), "EventDecodeError");
+            let message = error.to_string();
+            assert!(
+                message.contains(expected),
+                "{message:?} should contain {expected:?}"
+            );
+        }
+    });
+}
+
+#[test]
+fn decode_error_keeps_the_event_id() {
+    let mut event = order_event("e-42", "o-1");
+    event["detail"] = json!("text");
+    let error = eventbridge_lambda::decode::decode_event::<OrderCreated>(
+        &serde_json::to_vec(&event).unwrap(),
+    )
+    .unwrap_err();
+    assert!(matches!(
+        error,
+        DecodeError::DetailNotObject {
+            found: "a string",
+            ..
+        }
+    ));
+    assert_eq!(error.event_id(), Some("e-42"));
+}
+
+#[test]
+fn sqs_batch_reports_only_the_bad_records() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(counting_handler(calls.clone()));
+    let bodies = vec![
+        order_event("e-1", "o-1").to_string(),
+        "this is not an event".to_owned(),
+        order_event("e-3", "fail-3").to_string(),
+        serde_json::to_string(
+            &serde_json::from_slice::<Value>(&sample("ec2-stopped.json")).unwrap(),
+        )
+        .unwrap(),
+        order_event("e-5", "panic-5").to_string(),
+        order_event("e-1", "o-1").to_string(), // duplicate inside the batch
+        order_event("e-7", "o-7").to_string(),
+    ];
+    let payload = sqs_batch(
+        &bodies,
+        "arn:aws:sqs:us-east-1:123456789012:shipping-notifications-queue",
+    );
+    block_on(async {
+        let response = dispatcher
+            .invoke(&payload, Context::default())
+            .await
+            .unwrap();
+        assert_eq!(failures(&response), ["m-1", "m-2", "m-3", "m-4"]);
+        let json = serde_json::to_value(&response).unwrap();
+        assert_eq!(
+            json["batchItemFailures"][0],
+            json!({"itemIdentifier": "m-1"})
+        );
+        // Redelivery of the same batch: processed events are duplicates now, the failures run again.
+        let response = dispatcher
+            .invoke(&payload, Context::default())
+            .await
+            .unwrap();
+        assert_eq!(failures(&response), ["m-1", "m-2", "m-3", "m-4"]);
+    });
+    // First batch: o-1, fail-3, panic-5, o-7 ran; second batch: fail-3 and panic-5 again.
+    assert_eq!(calls.load(Ordering::SeqCst), 6);
+}
+
+#[test]
+fn fifo_batch_stops_at_the_first_failure_to_keep_order() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(counting_handler(calls.clone()));
+    let bodies = vec![
+        order_event("e-1", "o-1").to_string(),
+        order_event("e-2", "fail-2").to_string(),
+        order_event("e-3", "o-3").to_string(),
+    ];
+    let payload = sqs_batch(&bodies, "arn:aws:sqs:us-east-1:123456789012:orders.fifo");
+    block_on(async {
+        let response = dispatcher
+            .invoke(&payload, Context::default())
+            .await
+            .unwrap();
+        assert_eq!(failures(&response), ["m-1", "m-2"]);
+    });
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "the record after the failure was not processed"
+    );
+}
+
+#[test]
+fn sqs_record_without_message_id_fails_the_whole_batch() {
+    let dispatcher = Dispatcher::new(counting_handler(Arc::new(AtomicUsize::new(0))));
+    let payload =
+        serde_json::to_vec(&json!({"Records": [{"body": order_event("e-1", "o-1").to_string()}]}))
+            .unwrap();
+    block_on(async {
+        let error = dispatcher
+            .invoke(&payload, Context::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, EventError::RecordWithoutId { index: 0 }));
+    });
+}
+
+#[test]
+fn sample_sqs_batch_is_processed() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(counting_handler(calls.clone()));
+    block_on(async {
+        let response = dispatcher
+            .invoke(&sample("sqs-order-created-batch.json"), Context::default())
+            .await
+            .unwrap();
+        assert!(failures(&response).is_empty());
+        assert_eq!(
+            serde_json::to_string(&response).unwrap(),
+            r#"{"batchItemFailures":[]}"#
+        );
+    });
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn raw_envelope_handler_accepts_any_event() {
+    let dispatcher = Dispatcher::new(|event: Event<Value>, _ctx: Context| async move {
+        Ok::<_, std::convert::Infallible>(event.detail_type)
+    });
+    block_on(async {
+        for name in [
+            "ec2-stopped.json",
+            "order-created.json",
+            "cleanrooms-protected-job-failed.json",
+        ] {
+            let response = dispatcher
+                .invoke(&sample(name), Context::default())
+                .await
+                .unwrap();
+            assert!(matches!(response, Response::Direct(Some(_))), "{name}");
+        }
+    });
+}
