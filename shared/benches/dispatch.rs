@@ -8,6 +8,7 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use eventbridge_lambda::decode::decode_event;
 use eventbridge_lambda::{Context, Dispatcher, Event, OrderCreated};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -18,7 +19,10 @@ struct Reserved {
     units: u32,
 }
 
-async fn handler(event: Event<OrderCreated>, _ctx: Context) -> Result<Reserved, std::convert::Infallible> {
+async fn handler(
+    event: Event<OrderCreated>,
+    _ctx: Context,
+) -> Result<Reserved, std::convert::Infallible> {
     Ok(Reserved {
         units: event.detail.items.iter().map(|item| item.quantity).sum(),
     })
@@ -36,11 +40,26 @@ fn order(id: usize) -> Value {
 }
 
 fn bench(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     // More distinct payloads than the store's capacity (1024): every delivery is a first one.
     const DISTINCT: usize = 4096;
-    let payloads: Vec<Vec<u8>> = (0..DISTINCT).map(|i| serde_json::to_vec(&order(i)).unwrap()).collect();
+    let payloads: Vec<Vec<u8>> = (0..DISTINCT)
+        .map(|i| serde_json::to_vec(&order(i)).unwrap())
+        .collect();
     let context = Context::default();
+
+    // Parts of the per-event cost, for reading the totals below.
+    let mut group = c.benchmark_group("parts");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("decode_only", |b| {
+        b.iter(|| black_box(decode_event::<OrderCreated>(black_box(&payloads[7])).unwrap()))
+    });
+    group.bench_function("block_on_empty_future", |b| {
+        b.iter(|| runtime.block_on(async { black_box(1) }))
+    });
+    group.finish();
 
     let mut group = c.benchmark_group("direct");
     group.throughput(Throughput::Elements(1));
@@ -49,14 +68,23 @@ fn bench(c: &mut Criterion) {
     group.bench_function("first_delivery", |b| {
         b.iter(|| {
             next = (next + 1) % DISTINCT;
-            let response = runtime.block_on(dispatcher.invoke(black_box(&payloads[next]), context.clone()));
+            let response =
+                runtime.block_on(dispatcher.invoke(black_box(&payloads[next]), context.clone()));
             black_box(response.unwrap())
         })
     });
     let duplicate = &payloads[0];
-    runtime.block_on(dispatcher.invoke(duplicate, context.clone())).unwrap();
+    runtime
+        .block_on(dispatcher.invoke(duplicate, context.clone()))
+        .unwrap();
     group.bench_function("duplicate", |b| {
-        b.iter(|| black_box(runtime.block_on(dispatcher.invoke(black_box(duplicate), context.clone())).unwrap()))
+        b.iter(|| {
+            black_box(
+                runtime
+                    .block_on(dispatcher.invoke(black_box(duplicate), context.clone()))
+                    .unwrap(),
+            )
+        })
     });
     group.finish();
 
@@ -80,7 +108,11 @@ fn bench(c: &mut Criterion) {
     group.bench_function("first_delivery", |b| {
         b.iter(|| {
             next = (next + 1) % batches.len();
-            black_box(runtime.block_on(dispatcher.invoke(black_box(&batches[next]), context.clone())).unwrap())
+            black_box(
+                runtime
+                    .block_on(dispatcher.invoke(black_box(&batches[next]), context.clone()))
+                    .unwrap(),
+            )
         })
     });
     group.finish();

@@ -95,9 +95,12 @@ impl fmt::Display for EventId {
     }
 }
 
-/// The envelope with every field optional and the detail unparsed.
+/// The envelope with every field optional and the detail unparsed. Also sees an SQS event's
+/// `Records`, so that one parse tells the delivery mode and reads the envelope.
 #[derive(Deserialize)]
-struct RawEnvelope<'a> {
+pub(crate) struct RawEnvelope<'a> {
+    #[serde(default, rename = "Records", borrow)]
+    pub(crate) records: Option<&'a RawValue>,
     #[serde(default)]
     version: Option<String>,
     #[serde(default)]
@@ -146,56 +149,82 @@ struct IdOnly {
 /// # Errors
 /// A [`DecodeError`] naming the problem and the event id.
 pub fn decode_event<T: Detail>(payload: &[u8]) -> Result<Event<T>, DecodeError> {
-    let envelope: RawEnvelope<'_> = match serde_json::from_slice(payload) {
-        Ok(envelope) => envelope,
-        Err(error) => return Err(classify_envelope_error(payload, error)),
-    };
-    let id = EventId(envelope.id.clone());
+    finish(read_envelope(payload)?)
+}
+
+/// Reads the envelope (first step): the payload is a JSON object with envelope-typed fields.
+pub(crate) fn read_envelope(payload: &[u8]) -> Result<RawEnvelope<'_>, DecodeError> {
+    // One UTF-8 check of the whole payload, then the faster `&str` reader (the slice reader
+    // validates every borrowed string again).
+    let text = std::str::from_utf8(payload).map_err(|error| {
+        DecodeError::Json(<serde_json::Error as serde::de::Error>::custom(
+            format_args!("payload is not UTF-8: {error}"),
+        ))
+    })?;
+    serde_json::from_str(text).map_err(|error| classify_envelope_error(payload, error))
+}
+
+/// Checks the envelope and decodes the detail (second step).
+pub(crate) fn finish<T: Detail>(envelope: RawEnvelope<'_>) -> Result<Event<T>, DecodeError> {
+    // The id is only copied into an error; the happy path moves every field once.
+    let id = || EventId(envelope.id.clone());
     let missing = |field: &str| DecodeError::Envelope {
-        id: id.clone(),
+        id: id(),
         reason: format!("missing field `{field}`"),
     };
-    let detail_type = envelope.detail_type.ok_or_else(|| missing("detail-type"))?;
-    let source = envelope.source.ok_or_else(|| missing("source"))?;
-    let detail = envelope.detail.ok_or_else(|| missing("detail"))?;
-    let time = match envelope.time {
+    let (Some(detail_type), Some(source), Some(detail)) =
+        (&envelope.detail_type, &envelope.source, envelope.detail)
+    else {
+        let field = match (&envelope.detail_type, &envelope.source) {
+            (None, _) => "detail-type",
+            (_, None) => "source",
+            _ => "detail",
+        };
+        return Err(missing(field));
+    };
+    let time = match &envelope.time {
         None => None,
-        Some(text) => Some(parse_time(&text).map_err(|reason| DecodeError::Envelope {
-            id: id.clone(),
-            reason,
-        })?),
+        Some(text) => {
+            Some(parse_time(text).map_err(|reason| DecodeError::Envelope { id: id(), reason })?)
+        }
     };
     if let Some(found) = non_object_kind(detail) {
-        return Err(DecodeError::DetailNotObject { id, found });
+        return Err(DecodeError::DetailNotObject { id: id(), found });
     }
-    if !T::accepts(&source, &detail_type) {
+    if !T::accepts(source, detail_type) {
         return Err(DecodeError::UnexpectedType {
-            id,
-            event_source: source,
-            detail_type,
+            id: id(),
+            event_source: source.clone(),
+            detail_type: detail_type.clone(),
             expected: T::expected(),
         });
     }
-    let detail = match T::decode(&source, &detail_type, detail) {
-        Ok(detail) => detail,
-        Err(error) => {
-            return Err(DecodeError::Detail {
-                id,
-                detail_type,
-                error,
-            });
-        }
-    };
-    Ok(Event {
-        version: envelope.version.unwrap_or_else(|| "0".to_owned()),
-        id: envelope.id,
+    let detail = T::decode(source, detail_type, detail).map_err(|error| DecodeError::Detail {
+        id: id(),
+        detail_type: detail_type.clone(),
+        error,
+    })?;
+    let RawEnvelope {
+        version,
+        id,
         detail_type,
         source,
-        account: envelope.account,
+        account,
+        region,
+        replay_name,
+        resources,
+        ..
+    } = envelope;
+    Ok(Event {
+        version: version.unwrap_or_else(|| "0".to_owned()),
+        id,
+        detail_type: detail_type.unwrap_or_default(),
+        source: source.unwrap_or_default(),
+        account,
         time,
-        region: envelope.region,
-        replay_name: envelope.replay_name,
-        resources: envelope.resources.unwrap_or_default(),
+        region,
+        replay_name,
+        resources: resources.unwrap_or_default(),
         detail,
     })
 }

@@ -136,14 +136,18 @@ impl Detail for serde_json::Value {
 /// # Errors
 /// The serde error, its message prefixed with the JSON path of the offending field.
 pub fn decode_json<T: DeserializeOwned>(detail: &RawValue) -> Result<T, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_str(detail.get());
-    serde_path_to_error::deserialize(&mut de).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        if path == "." || path.is_empty() {
-            inner
-        } else {
-            <serde_json::Error as serde::de::Error>::custom(format_args!("{path}: {inner}"))
+    // The fast path has no path tracking; only a failure is decoded again to find the field.
+    serde_json::from_str(detail.get()).map_err(|error| {
+        let mut de = serde_json::Deserializer::from_str(detail.get());
+        match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Err(tracked) if !matches!(tracked.path().to_string().as_str(), "." | "") => {
+                let path = tracked.path().to_string();
+                <serde_json::Error as serde::de::Error>::custom(format_args!(
+                    "{path}: {}",
+                    tracked.into_inner()
+                ))
+            }
+            _ => error,
         }
     })
 }

@@ -14,7 +14,7 @@
 //! The mode is recognised from the payload (an EventBridge envelope never has a `Records` key), so
 //! one binary serves both wirings.
 
-use crate::decode::{DecodeError, EventId, decode_event};
+use crate::decode::{DecodeError, EventId, finish, read_envelope};
 use crate::dedup::{Claim, DedupStore, MemoryStore, StoreError};
 use crate::{Context, Detail, Event};
 use aws_lambda_events::event::sqs::SqsBatchResponse;
@@ -185,13 +185,6 @@ impl Serialize for Response {
     }
 }
 
-/// Just the `Records` of an SQS event, borrowed from the payload.
-#[derive(Deserialize)]
-struct SqsProbe<'a> {
-    #[serde(rename = "Records", borrow, default)]
-    records: Option<Vec<SqsRecord<'a>>>,
-}
-
 #[derive(Deserialize)]
 struct SqsRecord<'a> {
     #[serde(rename = "messageId", borrow, default)]
@@ -214,8 +207,8 @@ struct SqsRecord<'a> {
 /// let payload = std::fs::read("../events/order-created.json").unwrap();
 /// let first = dispatcher.invoke(&payload, Context::default()).await.unwrap();
 /// let again = dispatcher.invoke(&payload, Context::default()).await.unwrap(); // a duplicate
-/// assert_eq!(serde_json::to_string(&first).unwrap(), "2");
-/// assert_eq!(serde_json::to_string(&again).unwrap(), "2"); // the stored response
+/// assert_eq!(serde_json::to_string(&first).unwrap(), "1");
+/// assert_eq!(serde_json::to_string(&again).unwrap(), "1"); // the stored response
 /// # });
 /// ```
 pub struct Dispatcher<T, H> {
@@ -269,25 +262,39 @@ where
     /// For a direct event, the [`EventError`] that fails the invocation. For an SQS batch only
     /// [`EventError::RecordWithoutId`]; every other failure is a `batchItemFailures` entry.
     pub async fn invoke(&self, payload: &[u8], ctx: Context) -> Result<Response, EventError> {
-        if let Ok(SqsProbe {
-            records: Some(records),
-        }) = serde_json::from_slice::<SqsProbe<'_>>(payload)
-        {
-            return self.invoke_batch(records, ctx).await.map(Response::Batch);
+        let envelope = match read_envelope(payload) {
+            Ok(envelope) => envelope,
+            Err(error) => return Err(Self::direct_failure(EventError::Decode(error))),
+        };
+        if let Some(records) = envelope.records {
+            return match serde_json::from_str::<Vec<SqsRecord<'_>>>(records.get()) {
+                // Boxed: the batch state would otherwise enlarge every direct invocation's future.
+                Ok(records) => Box::pin(self.invoke_batch(records, ctx))
+                    .await
+                    .map(Response::Batch),
+                Err(error) => Err(Self::direct_failure(EventError::Decode(
+                    DecodeError::Envelope {
+                        id: EventId(None),
+                        reason: format!("`Records` is not a list of SQS messages: {error}"),
+                    },
+                ))),
+            };
         }
-        match self.process(payload, &ctx).await {
+        match self.process_envelope(envelope, &ctx).await {
             Ok(outcome) => Ok(Response::Direct(match outcome {
                 Outcome::Handled(response) => Some(response),
                 Outcome::Duplicate(response) => response,
             })),
-            Err(error) => {
-                error!(
-                    error = %error,
-                    "event failed; the invocation fails so Lambda retries it, then sends it to the on-failure destination"
-                );
-                Err(error)
-            }
+            Err(error) => Err(Self::direct_failure(error)),
         }
+    }
+
+    fn direct_failure(error: EventError) -> EventError {
+        error!(
+            error = %error,
+            "event failed; the invocation fails so Lambda retries it, then sends it to the on-failure destination"
+        );
+        error
     }
 
     async fn invoke_batch(
@@ -339,7 +346,15 @@ where
     /// # Errors
     /// The [`EventError`] saying why the event was not processed.
     pub async fn process(&self, payload: &[u8], ctx: &Context) -> Result<Outcome, EventError> {
-        let event = decode_event::<T>(payload)?;
+        self.process_envelope(read_envelope(payload)?, ctx).await
+    }
+
+    async fn process_envelope(
+        &self,
+        envelope: crate::decode::RawEnvelope<'_>,
+        ctx: &Context,
+    ) -> Result<Outcome, EventError> {
+        let event = finish::<T>(envelope)?;
         let span = info_span!(
             "event",
             event_id = event.id.as_deref().unwrap_or("-"),
@@ -350,21 +365,27 @@ where
     }
 
     async fn process_event(&self, event: Event<T>, ctx: &Context) -> Result<Outcome, EventError> {
-        let Some(id) = event.id.clone() else {
+        let Some(id) = event.id.as_deref() else {
             warn!("event has no id; processing it without de-duplication");
-            return self.run(event, ctx).await.map(Outcome::Handled);
+            return self.run(event, ctx, None).await.map(Outcome::Handled);
         };
-        let key = format!("{}#{}", self.namespace, id);
+        let key = format!("{}#{id}", self.namespace);
+        let id = &key[self.namespace.len() + 1..];
         match self.store.claim(&key, ctx.deadline).await {
             Ok(Claim::Acquired) => {}
             Ok(Claim::Completed(response)) => {
                 info!(event_id = %id, "duplicate delivery skipped: event already processed");
                 return Ok(Outcome::Duplicate(response));
             }
-            Ok(Claim::InProgress) => return Err(EventError::InProgress { id }),
-            Err(error) => return Err(EventError::Store { id, error }),
+            Ok(Claim::InProgress) => return Err(EventError::InProgress { id: id.to_owned() }),
+            Err(error) => {
+                return Err(EventError::Store {
+                    id: id.to_owned(),
+                    error,
+                });
+            }
         }
-        match self.run(event, ctx).await {
+        match self.run(event, ctx, Some(id)).await {
             Ok(response) => {
                 if let Err(error) = self.store.complete(&key, Some(&response)).await {
                     // The side effects happened; failing now would run them again on retry.
@@ -381,10 +402,17 @@ where
         }
     }
 
-    /// Calls the handler, catching panics, and serializes its response.
-    async fn run(&self, event: Event<T>, ctx: &Context) -> Result<Box<RawValue>, EventError> {
-        let id = EventId(event.id.clone());
-        let inject_panic = self.inject_panic_for.is_some() && self.inject_panic_for == event.id;
+    /// Calls the handler, catching panics, and serializes its response. `id` names the event in
+    /// errors (the event itself is moved into the handler).
+    async fn run(
+        &self,
+        event: Event<T>,
+        ctx: &Context,
+        id: Option<&str>,
+    ) -> Result<Box<RawValue>, EventError> {
+        let inject_panic =
+            self.inject_panic_for.is_some() && self.inject_panic_for.as_deref() == id;
+        let id = || EventId(id.map(str::to_owned));
         let call = async {
             if inject_panic {
                 #[allow(clippy::panic)] // deliberate: fault injection for resilience tests
@@ -396,14 +424,14 @@ where
         };
         match AssertUnwindSafe(call).catch_unwind().await {
             Ok(Ok(output)) => serde_json::value::to_raw_value(&output)
-                .map_err(|error| EventError::Response { id, error }),
+                .map_err(|error| EventError::Response { id: id(), error }),
             Ok(Err(error)) => Err(EventError::Handler {
-                id,
+                id: id(),
                 error_type: short_type_name::<H::Error>(),
                 message: error.to_string(),
             }),
             Err(panic) => Err(EventError::Panicked {
-                id,
+                id: id(),
                 message: panic_message(panic.as_ref()),
             }),
         }

@@ -84,7 +84,25 @@ pub use lambda_runtime::Context;
 /// * `state = path` names an `async fn() -> Result<S, E>` that runs **once** at cold start (build
 ///   SDK clients there); the handler receives `&S`. An initialisation error fails the cold start.
 ///
-/// Compile errors point at your own tokens:
+/// With cold-start state and the context:
+///
+/// ```no_run
+/// use eventbridge_lambda::{CleanRoomsEvent, Context, Event, handler};
+///
+/// struct Config { table: String }
+///
+/// async fn load() -> Result<Config, std::env::VarError> {
+///     Ok(Config { table: std::env::var("AUDIT_TABLE")? })
+/// }
+///
+/// #[handler(state = load)]
+/// async fn audit(event: Event<CleanRoomsEvent>, config: &Config, ctx: Context) -> Result<String, std::io::Error> {
+///     Ok(format!("{} {} {}", config.table, event.detail.detail_type(), ctx.request_id))
+/// }
+/// ```
+///
+/// Compile errors point at your own tokens (the exact diagnostics are pinned by the UI tests in
+/// `shared/tests/ui`):
 ///
 /// ```compile_fail
 /// use eventbridge_lambda::{Event, OrderCreated, handler};

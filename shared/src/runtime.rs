@@ -12,6 +12,32 @@ use std::fmt::Display;
 use std::future::Future;
 use std::sync::Arc;
 
+/// The variables the Lambda service (or the RIE, or `cargo lambda watch`) sets for a runtime.
+pub const LAMBDA_ENVIRONMENT: [&str; 4] = [
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+];
+
+/// Fails with a clear message (instead of `lambda_runtime`'s panic) outside a Lambda environment.
+fn check_lambda_environment() -> Result<(), BoxError> {
+    let missing: Vec<&str> = LAMBDA_ENVIRONMENT
+        .into_iter()
+        .filter(|name| std::env::var_os(name).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let message = format!(
+        "not running inside Lambda ({} unset): run this binary under Lambda, `cargo lambda watch` or the \
+         Runtime Interface Emulator (`localbus invoke`); in tests, call the handler function directly",
+        missing.join(", ")
+    );
+    tracing::error!("{message}");
+    Err(message.into())
+}
+
 /// Environment variable naming an event id for which the handler scope panics (resilience tests).
 pub const INJECT_PANIC_ENV: &str = "EVENTBRIDGE_LAMBDA_INJECT_PANIC_FOR_ID";
 
@@ -50,6 +76,7 @@ where
     T: Detail + 'static,
 {
     logging::init();
+    check_lambda_environment()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

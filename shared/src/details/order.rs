@@ -29,6 +29,7 @@ pub struct OrderCreated {
     /// What was ordered.
     pub items: Vec<OrderItem>,
     /// When the order was created.
+    #[serde(with = "super::rfc3339")]
     pub timestamp: DateTime<Utc>,
     /// ISO 4217 currency of `total` (e.g. `EUR`). Optional: older events lack it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
