@@ -12,6 +12,6 @@ source scripts/env.sh
 echo "== cargo fmt --check" >&2
 cargo fmt --all -- --check
 echo "== cargo clippy" >&2
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 echo "== cargo test" >&2
-cargo test --workspace --locked
+cargo test --workspace --all-features --locked

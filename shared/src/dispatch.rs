@@ -195,6 +195,12 @@ struct SqsRecord<'a> {
     event_source_arn: Option<Cow<'a, str>>,
 }
 
+/// Picks a de-duplication key (a business key) from an event; `None` falls back to the event id.
+pub type KeyOf<T> = fn(&Event<T>) -> Option<String>;
+
+/// How long a claim stays in progress when the invocation has no deadline (15 minutes).
+const IN_PROGRESS_WITHOUT_DEADLINE_MS: u64 = 15 * 60 * 1000;
+
 /// Runs a handler over payloads: decode, de-duplicate, call, record the outcome.
 ///
 /// ```
@@ -213,6 +219,7 @@ struct SqsRecord<'a> {
 /// ```
 pub struct Dispatcher<T, H> {
     handler: H,
+    key_of: Option<KeyOf<T>>,
     store: Arc<dyn DedupStore>,
     namespace: String,
     inject_panic_for: Option<String>,
@@ -228,6 +235,7 @@ where
     pub fn new(handler: H) -> Self {
         Self {
             handler,
+            key_of: None,
             store: Arc::new(MemoryStore::default()),
             namespace: "local".to_owned(),
             inject_panic_for: None,
@@ -238,6 +246,23 @@ where
     /// Uses `store` for de-duplication.
     pub fn with_store(mut self, store: Arc<dyn DedupStore>) -> Self {
         self.store = store;
+        self
+    }
+
+    /// De-duplicates on a business key taken from the event (e.g. the detail's `order_id`) instead
+    /// of the event id: a producer that re-sends a PutEvents entry creates a new event with a new
+    /// id but the same business key. Events for which `key_of` returns `None` fall back to the id.
+    ///
+    /// ```
+    /// use eventbridge_lambda::{Context, Dispatcher, Event, OrderCreated};
+    /// let dispatcher = Dispatcher::new(|event: Event<OrderCreated>, _: Context| async move {
+    ///     Ok::<_, std::convert::Infallible>(())
+    /// })
+    /// .with_key(|event| Some(event.detail.order_id.clone()));
+    /// # let _ = dispatcher;
+    /// ```
+    pub fn with_key(mut self, key_of: KeyOf<T>) -> Self {
+        self.key_of = Some(key_of);
         self
     }
 
@@ -365,13 +390,24 @@ where
     }
 
     async fn process_event(&self, event: Event<T>, ctx: &Context) -> Result<Outcome, EventError> {
-        let Some(id) = event.id.as_deref() else {
+        let business_key = self.key_of.and_then(|key_of| key_of(&event));
+        let Some(id) = business_key.as_deref().or(event.id.as_deref()) else {
             warn!("event has no id; processing it without de-duplication");
             return self.run(event, ctx, None).await.map(Outcome::Handled);
         };
         let key = format!("{}#{id}", self.namespace);
         let id = &key[self.namespace.len() + 1..];
-        match self.store.claim(&key, ctx.deadline).await {
+        // Errors name the event by its id even when the key is a business key.
+        let event_id = business_key.is_some().then(|| event.id.clone()).flatten();
+        let label = event_id.as_deref().or(Some(id));
+        // A claim lapses at the invocation's deadline; without one (local runs), after 15 minutes,
+        // Lambda's longest timeout.
+        let in_progress_until = if ctx.deadline > 0 {
+            ctx.deadline
+        } else {
+            crate::dedup::now_ms().saturating_add(IN_PROGRESS_WITHOUT_DEADLINE_MS)
+        };
+        match self.store.claim(&key, in_progress_until).await {
             Ok(Claim::Acquired) => {}
             Ok(Claim::Completed(response)) => {
                 info!(event_id = %id, "duplicate delivery skipped: event already processed");
@@ -385,7 +421,7 @@ where
                 });
             }
         }
-        match self.run(event, ctx, Some(id)).await {
+        match self.run(event, ctx, label).await {
             Ok(response) => {
                 if let Err(error) = self.store.complete(&key, Some(&response)).await {
                     // The side effects happened; failing now would run them again on retry.

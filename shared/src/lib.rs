@@ -43,6 +43,8 @@
 //! Lambda runtime loop. See [`handler`] for the accepted signatures.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod decode;
 pub mod dedup;
 pub mod detail;
@@ -83,6 +85,8 @@ pub use lambda_runtime::Context;
 /// * `E: std::fmt::Display` is logged and reported as the invocation error; the event is retried.
 /// * `state = path` names an `async fn() -> Result<S, E>` that runs **once** at cold start (build
 ///   SDK clients there); the handler receives `&S`. An initialisation error fails the cold start.
+/// * `dedup_key = field` de-duplicates on a field of the detail (e.g. `dedup_key = order_id`)
+///   instead of the event id, so a producer's re-send (a new event id) is still caught.
 ///
 /// With cold-start state and the context:
 ///

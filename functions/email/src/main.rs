@@ -49,7 +49,8 @@ enum EmailError {
     InvalidRecipient { order_id: String, recipient: String },
 }
 
-#[handler(state = Config::from_env)]
+// One confirmation per order, even when the producer re-sends it as a new event.
+#[handler(state = Config::from_env, dedup_key = order_id)]
 async fn send_confirmation(
     event: Event<OrderCreated>,
     ctx: Context,

@@ -1,7 +1,7 @@
 //! The email bootstrap under the Lambda Runtime Interface Emulator: the real binary, the real
 //! Runtime API protocol. A sample event is answered; a malformed event and a handler panic give
 //! error bodies while the process stays alive (its in-memory dedup store survives both).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use eventbridge_lambda_testing::Rie;
 use std::path::Path;
@@ -21,6 +21,8 @@ fn bootstrap_answers_events_errors_and_panics_and_stays_warm() {
     // The panic is injected for one event id, inside the handler scope.
     let mut panicking = order_json.clone();
     panicking["id"] = "panic-me".into();
+    // Another order: the function de-duplicates on `order_id`.
+    panicking["detail"]["order_id"] = "0b9e8c1d-0000-4000-8000-000000000001".into();
     let rie = Rie::start(
         Path::new(env!("CARGO_BIN_EXE_email")),
         &[
@@ -103,5 +105,39 @@ fn bootstrap_answers_events_errors_and_panics_and_stays_warm() {
         "one cold start only:\n{logs}"
     );
     // The full address never reaches the logs.
+    assert!(!logs.contains("customer@example.com"), "{logs}");
+}
+
+#[test]
+fn json_logs_carry_request_and_event_fields_and_mask_the_address() {
+    let rie = Rie::start(
+        Path::new(env!("CARGO_BIN_EXE_email")),
+        &[
+            ("SENDER_ADDRESS", "orders@shop.example"),
+            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
+        ],
+    )
+    .unwrap();
+    let order = sample("order-created.json");
+    let event_id = serde_json::from_slice::<serde_json::Value>(&order).unwrap()["id"].clone();
+    let answer = rie.invoke(&order).unwrap();
+    assert_eq!(answer.status, 200, "{}", rie.logs());
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let logs = rie.logs();
+    let line = logs
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find(|line| line["message"] == "order confirmation composed")
+        .unwrap_or_else(|| panic!("no JSON line from the handler in:\n{logs}"));
+    let spans = line["spans"].as_array().unwrap();
+    let field = |name: &str| spans.iter().find_map(|span| span.get(name)).cloned();
+    assert!(
+        field("requestId").is_some_and(|id| id.as_str().is_some_and(|id| !id.is_empty())),
+        "{line}"
+    );
+    assert_eq!(field("event_id").unwrap(), event_id, "{line}");
+    assert_eq!(field("source").unwrap(), "com.ecommerce.orders", "{line}");
+    assert_eq!(field("detail_type").unwrap(), "OrderCreated", "{line}");
+    assert_eq!(line["recipient"], "c***@example.com", "{line}");
     assert!(!logs.contains("customer@example.com"), "{logs}");
 }

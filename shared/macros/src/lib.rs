@@ -17,17 +17,22 @@ use syn::{FnArg, GenericArgument, ItemFn, Path, PathArguments, ReturnType, Type}
 #[proc_macro_attribute]
 pub fn handler(attr: TokenStream, item: TokenStream) -> TokenStream {
     let function = syn::parse_macro_input!(item as ItemFn);
-    let mut state_init: Option<Path> = None;
+    let mut options = Options::default();
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("state") {
-            state_init = Some(meta.value()?.parse()?);
+            options.state_init = Some(meta.value()?.parse()?);
+            Ok(())
+        } else if meta.path.is_ident("dedup_key") {
+            options.dedup_key = Some(meta.value()?.parse()?);
             Ok(())
         } else {
-            Err(meta.error("unknown #[handler] option; expected `state = path::to::async_init_fn`"))
+            Err(meta.error(
+                "unknown #[handler] option; expected `state = path::to::async_init_fn` or `dedup_key = detail_field`",
+            ))
         }
     });
     syn::parse_macro_input!(attr with parser);
-    match expand(&function, state_init.as_ref()) {
+    match expand(&function, &options) {
         Ok(main) => quote!(#function #main).into(),
         Err(error) => {
             // An empty `main` keeps the only error the one that explains the problem.
@@ -37,6 +42,15 @@ pub fn handler(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
 }
 
+/// The attribute's options.
+#[derive(Default)]
+struct Options {
+    /// `state = path`: the async initialiser of the handler's `&S` argument.
+    state_init: Option<Path>,
+    /// `dedup_key = field.path`: a field of the detail to de-duplicate on instead of the event id.
+    dedup_key: Option<syn::Expr>,
+}
+
 /// The role of one handler argument.
 enum Role {
     Event,
@@ -44,7 +58,8 @@ enum Role {
     State,
 }
 
-fn expand(function: &ItemFn, state_init: Option<&Path>) -> syn::Result<TokenStream2> {
+fn expand(function: &ItemFn, options: &Options) -> syn::Result<TokenStream2> {
+    let state_init = options.state_init.as_ref();
     let signature = &function.sig;
     if signature.asyncness.is_none() {
         return Err(syn::Error::new(
@@ -144,6 +159,14 @@ fn expand(function: &ItemFn, state_init: Option<&Path>) -> syn::Result<TokenStre
     let call = quote_spanned!(event_type.span()=>
         move |__event: #event_type, __ctx: ::eventbridge_lambda::Context| #name(#(#arguments),*)
     );
+    let key_of = match &options.dedup_key {
+        None => quote!(::core::option::Option::None),
+        Some(field) => quote_spanned!(field.span()=>
+            ::core::option::Option::Some(|__event: &#event_type| {
+                ::core::option::Option::Some(::std::string::ToString::to_string(&__event.detail.#field))
+            })
+        ),
+    };
     Ok(quote! {
         #detail_check
 
@@ -155,6 +178,7 @@ fn expand(function: &ItemFn, state_init: Option<&Path>) -> syn::Result<TokenStre
                     let _ = __state;
                     #call
                 },
+                #key_of,
             )
         }
     })

@@ -68,6 +68,19 @@ impl MemoryStore {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The stored response of `key` when this store holds it as completed and unexpired
+    /// (`Some(None)`: completed without a response). Used by [`CachedStore`](super::CachedStore).
+    pub fn cached_completion(&self, key: &str) -> Option<Option<Box<RawValue>>> {
+        let now = now_ms();
+        match self.lock().get(key) {
+            Some(Entry::Completed {
+                response,
+                expires_ms,
+            }) if *expires_ms > now => Some(response.clone()),
+            _ => None,
+        }
+    }
+
     fn claim_at(&self, key: &str, in_progress_until_ms: u64, now_ms: u64) -> Claim {
         let mut entries = self.lock();
         match entries.get(key) {

@@ -18,9 +18,16 @@
 //!
 //! [`MemoryStore`] (the default) catches duplicates inside one warm execution environment.
 
+mod cached;
+#[cfg(feature = "dynamodb")]
+mod dynamodb;
 mod memory;
 
+pub use cached::CachedStore;
+#[cfg(feature = "dynamodb")]
+pub use dynamodb::DynamoStore;
 pub use memory::MemoryStore;
+pub(crate) use memory::now_ms;
 
 use async_trait::async_trait;
 use serde_json::value::RawValue;
@@ -107,13 +114,62 @@ pub trait DedupStore: Send + Sync {
     async fn release(&self, key: &str) -> Result<(), StoreError>;
 }
 
-/// The store a function uses when nothing else is configured: a [`MemoryStore`] with default
-/// capacity and expiry.
+/// Names the DynamoDB table for durable de-duplication (set by `template.yaml`).
+pub const TABLE_ENV: &str = "DEDUP_TABLE";
+/// How long a completed key is remembered, in seconds (default 3600).
+pub const EXPIRY_ENV: &str = "DEDUP_EXPIRY_SECONDS";
+
+/// A de-duplication configuration that cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreConfigError {
+    /// `DEDUP_EXPIRY_SECONDS` is not a positive whole number.
+    #[error("{EXPIRY_ENV}={0:?} is not a positive number of seconds")]
+    Expiry(String),
+    /// `DEDUP_TABLE` is set but the binary was built without the `dynamodb` feature.
+    #[error(
+        "{TABLE_ENV}={0:?} is set but this function was built without the `dynamodb` feature of eventbridge-lambda; \
+         enable it in the function's Cargo.toml or unset {TABLE_ENV}"
+    )]
+    DynamoDbNotBuilt(String),
+}
+
+/// The store configured by the environment, built once at cold start:
+///
+/// * `DEDUP_TABLE` unset: a [`MemoryStore`] (duplicates inside this execution environment);
+/// * `DEDUP_TABLE=<table>`: a [`DynamoStore`] on that table (feature `dynamodb`) with a
+///   [`MemoryStore`] cache in front;
+/// * `DEDUP_EXPIRY_SECONDS`: how long completed keys are remembered (default 3600).
 ///
 /// ```
-/// let store = eventbridge_lambda::dedup::store_from_env();
-/// assert_eq!(store.name(), "memory");
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = eventbridge_lambda::dedup::store_from_env().await.unwrap();
+/// assert_eq!(store.name(), "memory"); // DEDUP_TABLE is not set here
+/// # });
 /// ```
-pub fn store_from_env() -> std::sync::Arc<dyn DedupStore> {
-    std::sync::Arc::new(MemoryStore::default())
+///
+/// # Errors
+/// [`StoreConfigError`] for an invalid expiry, or a table without the `dynamodb` feature.
+pub async fn store_from_env() -> Result<std::sync::Arc<dyn DedupStore>, StoreConfigError> {
+    let expiry = match std::env::var(EXPIRY_ENV) {
+        Err(_) => MemoryStore::DEFAULT_EXPIRY,
+        Ok(text) => match text.trim().parse::<u64>() {
+            Ok(seconds) if seconds > 0 => std::time::Duration::from_secs(seconds),
+            _ => return Err(StoreConfigError::Expiry(text)),
+        },
+    };
+    let memory = MemoryStore::new(MemoryStore::DEFAULT_CAPACITY, expiry);
+    match std::env::var(TABLE_ENV)
+        .ok()
+        .filter(|table| !table.is_empty())
+    {
+        None => Ok(std::sync::Arc::new(memory)),
+        #[cfg(feature = "dynamodb")]
+        Some(table) => {
+            let config = crate::aws::sdk_config().await;
+            let durable = DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table, expiry);
+            Ok(std::sync::Arc::new(CachedStore::new(memory, durable)))
+        }
+        #[cfg(not(feature = "dynamodb"))]
+        Some(table) => Err(StoreConfigError::DynamoDbNotBuilt(table)),
+    }
 }

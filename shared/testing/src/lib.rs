@@ -1,6 +1,11 @@
 //! Test support for functions built with `eventbridge-lambda` (a dev-dependency only; function
 //! binaries never link it).
 //!
+//! [`MotoServer`] starts a real AWS API endpoint (moto) on loopback for the real SDK clients.
+//!
+//! [`FaultServer`] is a local HTTP server answering with injected faults (throttling, HTTP 500,
+//! slow responses) for the failure paths moto cannot produce.
+//!
 //! [`Rie`] runs a function binary under the **Lambda Runtime Interface Emulator** (the same
 //! emulator `sam local invoke` runs inside its container; it ships in the `aws-sam-cli` wheel and
 //! runs directly on the host), so a test drives the real bootstrap through the real Lambda Runtime
@@ -16,8 +21,12 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod fault;
+mod moto;
 mod rie;
 
+pub use fault::FaultServer;
+pub use moto::MotoServer;
 pub use rie::{Invocation, Rie};
 
 use std::path::PathBuf;
@@ -30,6 +39,11 @@ pub enum TestingError {
         "Lambda Runtime Interface Emulator not found ({0}); run the tests through scripts/test.sh, which installs aws-sam-cli into .venv and sets LAMBDA_RIE"
     )]
     RieNotFound(String),
+    /// moto server was not found.
+    #[error(
+        "moto_server not found at {0}; run the tests through scripts/test.sh, which installs moto[server] into .venv"
+    )]
+    MotoNotFound(String),
     /// A process could not be started.
     #[error("could not start {what}: {error}")]
     Spawn {

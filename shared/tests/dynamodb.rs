@@ -1,0 +1,498 @@
+//! Durable de-duplication against a real DynamoDB API (moto server on loopback) through the real
+//! aws-sdk-dynamodb client, and against a fault-injecting server for store failures.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType, TimeToLiveSpecification,
+};
+use eventbridge_lambda::dedup::{CachedStore, Claim, DedupStore, DynamoStore, MemoryStore};
+use eventbridge_lambda::dispatch::{Outcome, Response};
+use eventbridge_lambda::{Context, Dispatcher, Event, EventError, OrderCreated};
+use eventbridge_lambda_testing::MotoServer;
+use eventbridge_lambda_testing::fault::{FaultServer, Response as FaultResponse};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// One moto server for this test binary (its watchdog stops it when the tests end).
+fn moto() -> &'static MotoServer {
+    static MOTO: OnceLock<MotoServer> = OnceLock::new();
+    MOTO.get_or_init(|| MotoServer::start().expect("moto server (run through scripts/test.sh)"))
+}
+
+async fn client(endpoint: &str) -> Client {
+    let config = eventbridge_lambda::aws::config_loader()
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+/// A fresh table laid out as `template.yaml` declares it: key `id`, TTL on `expiration`.
+async fn table(client: &Client) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "dedup-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    client
+        .create_table()
+        .table_name(&name)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    client
+        .update_time_to_live()
+        .table_name(&name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name("expiration")
+                .enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    name
+}
+
+fn order_event(id: &str, order_id: &str) -> Value {
+    json!({
+        "version": "0", "id": id, "detail-type": "OrderCreated", "source": "com.ecommerce.orders",
+        "account": "123456789012", "time": "2023-10-27T10:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": {"order_id": order_id, "customer_email": "customer@example.com",
+                   "items": [{"sku": "ABC", "quantity": 2}], "timestamp": "2023-10-27T10:00:00Z"}
+    })
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+/// A context with a deadline, as Lambda gives one.
+fn context(deadline_in: Duration) -> Context {
+    let mut ctx = Context::default();
+    ctx.deadline = now_ms() + deadline_in.as_millis() as u64;
+    ctx
+}
+
+type Shipment = std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send>>;
+
+/// A handler whose side effect is counting; it takes `work` to run and fails for `fail-*` orders.
+fn side_effect(
+    count: Arc<AtomicUsize>,
+    work: Duration,
+) -> impl Fn(Event<OrderCreated>, Context) -> Shipment + Send + Sync {
+    move |event: Event<OrderCreated>, _ctx: Context| {
+        let count = count.clone();
+        Box::pin(async move {
+            tokio::time::sleep(work).await;
+            if event.detail.order_id.starts_with("fail") {
+                return Err(format!("cannot ship {}", event.detail.order_id));
+            }
+            let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+            Ok(format!(
+                "shipped {} (side effect #{n})",
+                event.detail.order_id
+            ))
+        })
+    }
+}
+
+async fn item(
+    client: &Client,
+    table: &str,
+    key: &str,
+) -> Option<std::collections::HashMap<String, AttributeValue>> {
+    client
+        .get_item()
+        .table_name(table)
+        .key("id", AttributeValue::S(key.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_deliveries_run_the_side_effect_once() {
+    let client = client(&moto().endpoint()).await;
+    let table = table(&client).await;
+    let count = Arc::new(AtomicUsize::new(0));
+    let payload = Arc::new(serde_json::to_vec(&order_event("e-race", "o-race")).unwrap());
+    // 50 execution environments: each its own dispatcher and local cache, one shared table.
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let store = CachedStore::new(
+                MemoryStore::default(),
+                DynamoStore::new(client.clone(), table.clone(), Duration::from_secs(3600)),
+            );
+            let dispatcher =
+                Dispatcher::new(side_effect(count.clone(), Duration::from_millis(300)))
+                    .with_store(Arc::new(store))
+                    .with_namespace("ShippingFunction");
+            let payload = payload.clone();
+            tokio::spawn(async move {
+                dispatcher
+                    .process(&payload, &context(Duration::from_secs(60)))
+                    .await
+            })
+        })
+        .collect();
+    let (mut handled, mut duplicates, mut in_progress) = (0, 0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(Outcome::Handled(_)) => handled += 1,
+            Ok(Outcome::Duplicate(_)) => duplicates += 1,
+            Err(EventError::InProgress { id }) => {
+                assert_eq!(id, "e-race");
+                in_progress += 1;
+            }
+            Err(other) => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        1,
+        "the side effect happened exactly once"
+    );
+    assert_eq!(handled, 1);
+    assert_eq!(duplicates + in_progress, 49);
+    let record = item(&client, &table, "ShippingFunction#e-race")
+        .await
+        .unwrap();
+    assert_eq!(record["status"].as_s().unwrap(), "COMPLETED");
+    assert_eq!(
+        record["data"].as_s().unwrap(),
+        "\"shipped o-race (side effect #1)\""
+    );
+}
+
+#[tokio::test]
+async fn handler_error_deletes_the_record_and_the_redelivery_runs() {
+    let client = client(&moto().endpoint()).await;
+    let table = table(&client).await;
+    let store = Arc::new(DynamoStore::new(
+        client.clone(),
+        table.clone(),
+        Duration::from_secs(3600),
+    ));
+    let count = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(side_effect(count.clone(), Duration::ZERO))
+        .with_store(store)
+        .with_namespace("fn");
+    let payload = serde_json::to_vec(&order_event("e-fail", "fail-1")).unwrap();
+    let error = dispatcher
+        .process(&payload, &context(Duration::from_secs(60)))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "event e-fail: handler failed: cannot ship fail-1"
+    );
+    assert!(
+        item(&client, &table, "fn#e-fail").await.is_none(),
+        "record deleted on handler error"
+    );
+    // The redelivery claims the key again and runs the handler (which fails again here).
+    let error = dispatcher
+        .process(&payload, &context(Duration::from_secs(60)))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, EventError::Handler { .. }), "{error}");
+}
+
+#[tokio::test]
+async fn a_copy_that_crashed_in_progress_is_taken_over_after_its_deadline() {
+    let client = client(&moto().endpoint()).await;
+    let table = table(&client).await;
+    let expiration = (now_ms() / 1000 + 3600).to_string();
+    let put = |key: &str, in_progress_until: u64| {
+        client
+            .put_item()
+            .table_name(&table)
+            .item("id", AttributeValue::S(key.into()))
+            .item("status", AttributeValue::S("INPROGRESS".into()))
+            .item("expiration", AttributeValue::N(expiration.clone()))
+            .item(
+                "in_progress_expiration",
+                AttributeValue::N(in_progress_until.to_string()),
+            )
+            .send()
+    };
+    put("fn#e-crashed", now_ms() - 1_000).await.unwrap(); // its Lambda deadline has passed
+    put("fn#e-running", now_ms() + 60_000).await.unwrap(); // still within its deadline
+    let count = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(side_effect(count.clone(), Duration::ZERO))
+        .with_store(Arc::new(DynamoStore::new(
+            client.clone(),
+            table.clone(),
+            Duration::from_secs(3600),
+        )))
+        .with_namespace("fn");
+    let crashed = serde_json::to_vec(&order_event("e-crashed", "o-1")).unwrap();
+    let outcome = dispatcher
+        .process(&crashed, &context(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert!(matches!(outcome, Outcome::Handled(_)));
+    let running = serde_json::to_vec(&order_event("e-running", "o-2")).unwrap();
+    let error = dispatcher
+        .process(&running, &context(Duration::from_secs(60)))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, EventError::InProgress { .. }), "{error}");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn completed_duplicate_returns_the_stored_response_until_it_expires() {
+    let client = client(&moto().endpoint()).await;
+    let table = table(&client).await;
+    let count = Arc::new(AtomicUsize::new(0));
+    // A fresh dispatcher per delivery: a duplicate reaching another execution environment.
+    let deliver = |payload: Vec<u8>| {
+        let dispatcher = Dispatcher::new(side_effect(count.clone(), Duration::ZERO))
+            .with_store(Arc::new(DynamoStore::new(
+                client.clone(),
+                table.clone(),
+                Duration::from_secs(3600),
+            )))
+            .with_namespace("fn");
+        async move {
+            dispatcher
+                .invoke(&payload, context(Duration::from_secs(60)))
+                .await
+                .unwrap()
+        }
+    };
+    let payload = serde_json::to_vec(&order_event("e-done", "o-1")).unwrap();
+    let first = serde_json::to_string(&deliver(payload.clone()).await).unwrap();
+    let second = serde_json::to_string(&deliver(payload.clone()).await).unwrap();
+    assert_eq!(first, "\"shipped o-1 (side effect #1)\"");
+    assert_eq!(second, first, "the stored response");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    // The record's expiry passes; the item is still there (TTL deletion lags) but counts as absent.
+    client
+        .update_item()
+        .table_name(&table)
+        .key("id", AttributeValue::S("fn#e-done".into()))
+        .update_expression("SET expiration = :past")
+        .expression_attribute_values(
+            ":past",
+            AttributeValue::N((now_ms() / 1000 - 10).to_string()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let third = serde_json::to_string(&deliver(payload).await).unwrap();
+    assert_eq!(
+        third, "\"shipped o-1 (side effect #2)\"",
+        "expired: the handler runs again"
+    );
+}
+
+#[tokio::test]
+async fn business_key_catches_a_producer_resend_with_a_new_event_id() {
+    let client = client(&moto().endpoint()).await;
+    let table = table(&client).await;
+    let count = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(side_effect(count.clone(), Duration::ZERO))
+        .with_store(Arc::new(DynamoStore::new(
+            client.clone(),
+            table.clone(),
+            Duration::from_secs(3600),
+        )))
+        .with_namespace("fn")
+        .with_key(|event| Some(event.detail.order_id.clone()));
+    for event_id in ["e-original", "e-resent"] {
+        let payload = serde_json::to_vec(&order_event(event_id, "o-77")).unwrap();
+        dispatcher
+            .process(&payload, &context(Duration::from_secs(60)))
+            .await
+            .unwrap();
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert!(item(&client, &table, "fn#o-77").await.is_some());
+}
+
+#[tokio::test]
+async fn sqs_batches_with_duplicates_inside_and_across_batches() {
+    let client = client(&moto().endpoint()).await;
+    let table = table(&client).await;
+    let count = Arc::new(AtomicUsize::new(0));
+    let dispatcher = |count: Arc<AtomicUsize>| {
+        Dispatcher::new(side_effect(count, Duration::ZERO))
+            .with_store(Arc::new(DynamoStore::new(
+                client.clone(),
+                table.clone(),
+                Duration::from_secs(3600),
+            )))
+            .with_namespace("fn")
+    };
+    let batch = |ids: &[(&str, &str)]| {
+        let records: Vec<Value> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, (id, order))| json!({"messageId": format!("m-{i}"), "body": order_event(id, order).to_string(),
+                                          "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:shipping"}))
+            .collect();
+        serde_json::to_vec(&json!({ "Records": records })).unwrap()
+    };
+    let failed = |response: Response| match response {
+        Response::Batch(batch) => batch.batch_item_failures.len(),
+        Response::Direct(_) => panic!("expected a batch"),
+    };
+    let first = batch(&[
+        ("e-1", "o-1"),
+        ("e-2", "o-2"),
+        ("e-1", "o-1"),
+        ("e-3", "fail-3"),
+    ]);
+    let response = dispatcher(count.clone())
+        .invoke(&first, context(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(failed(response), 1, "only the failing record");
+    assert_eq!(count.load(Ordering::SeqCst), 2, "e-1 once, e-2 once");
+    // The next batch, in another execution environment: e-2 again, and a new e-4.
+    let second = batch(&[("e-2", "o-2"), ("e-4", "o-4")]);
+    let response = dispatcher(count.clone())
+        .invoke(&second, context(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(failed(response), 0);
+    assert_eq!(
+        count.load(Ordering::SeqCst),
+        3,
+        "e-2 was a duplicate across batches"
+    );
+}
+
+/// Counts the requests moto has logged (one line per HTTP request; error lines are coloured).
+fn logged_requests(moto: &MotoServer) -> usize {
+    moto.logs()
+        .lines()
+        .filter(|line| line.contains("POST / HTTP/1.1"))
+        .count()
+}
+
+#[tokio::test]
+async fn calls_per_delivery_two_first_one_duplicate_zero_with_cache() {
+    let moto = MotoServer::start().unwrap();
+    let client = client(&moto.endpoint()).await;
+    let table = table(&client).await;
+    let durable = DynamoStore::new(client.clone(), table.clone(), Duration::from_secs(3600));
+    let cached = CachedStore::new(MemoryStore::default(), durable.clone());
+    let until = now_ms() + 60_000;
+
+    let before = logged_requests(&moto);
+    assert_eq!(cached.claim("fn#k", until).await.unwrap(), Claim::Acquired);
+    cached.complete("fn#k", None).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let first = logged_requests(&moto) - before;
+
+    let before = logged_requests(&moto);
+    assert_eq!(
+        durable.claim("fn#k", until).await.unwrap(),
+        Claim::Completed(None)
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let duplicate = logged_requests(&moto) - before;
+
+    let before = logged_requests(&moto);
+    assert_eq!(
+        cached.claim("fn#k", until).await.unwrap(),
+        Claim::Completed(None)
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let cached_duplicate = logged_requests(&moto) - before;
+
+    eprintln!(
+        "DynamoDB calls: first delivery {first}, duplicate {duplicate}, duplicate with cache hit {cached_duplicate}"
+    );
+    assert_eq!((first, duplicate, cached_duplicate), (2, 1, 0));
+}
+
+#[tokio::test]
+async fn throttled_store_means_the_handler_does_not_run_and_the_error_says_why() {
+    let server = FaultServer::start(|_| {
+        FaultResponse::aws_error(
+            400,
+            "com.amazonaws.dynamodb.v20120810#ThrottlingException",
+            "Rate of requests exceeds the allowed throughput.",
+        )
+    })
+    .unwrap();
+    let client = client(&server.endpoint()).await;
+    let count = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(side_effect(count.clone(), Duration::ZERO))
+        .with_store(Arc::new(DynamoStore::new(
+            client,
+            "dedup",
+            Duration::from_secs(3600),
+        )))
+        .with_namespace("fn");
+    let payload = serde_json::to_vec(&order_event("e-throttled", "o-1")).unwrap();
+    let error = dispatcher
+        .invoke(&payload, context(Duration::from_secs(60)))
+        .await
+        .unwrap_err();
+    assert_eq!(count.load(Ordering::SeqCst), 0, "handler not run");
+    assert_eq!(error.error_type(), "DedupStoreError");
+    let message = error.to_string();
+    assert!(message.starts_with("event e-throttled was not processed: dedup store dynamodb could not claim key \"fn#e-throttled\""), "{message}");
+    assert!(message.contains("ThrottlingException"), "{message}");
+    assert!(
+        server.requests().len() >= 2,
+        "the SDK retried throttling before giving up"
+    );
+}
+
+#[tokio::test]
+async fn unreachable_store_means_the_handler_does_not_run() {
+    let port = eventbridge_lambda_testing::free_port().unwrap(); // nothing listens there
+    let client = client(&format!("http://127.0.0.1:{port}")).await;
+    let count = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(side_effect(count.clone(), Duration::ZERO))
+        .with_store(Arc::new(DynamoStore::new(
+            client,
+            "dedup",
+            Duration::from_secs(3600),
+        )))
+        .with_namespace("fn");
+    let payload = serde_json::to_vec(&order_event("e-down", "o-1")).unwrap();
+    let error = dispatcher
+        .invoke(&payload, context(Duration::from_secs(60)))
+        .await
+        .unwrap_err();
+    assert_eq!(count.load(Ordering::SeqCst), 0);
+    assert!(matches!(error, EventError::Store { .. }), "{error}");
+}
