@@ -100,7 +100,7 @@ impl fmt::Display for EventId {
 #[derive(Deserialize)]
 pub(crate) struct RawEnvelope<'a> {
     #[serde(default, rename = "Records", borrow)]
-    pub(crate) records: Option<&'a RawValue>,
+    pub(crate) records: Option<Vec<SqsRecord<'a>>>,
     #[serde(default)]
     version: Option<String>,
     #[serde(default)]
@@ -121,6 +121,18 @@ pub(crate) struct RawEnvelope<'a> {
     resources: Option<Vec<String>>,
     #[serde(default, borrow)]
     detail: Option<&'a RawValue>,
+}
+
+/// The parts of an SQS message the dispatcher reads (the body is unescaped only when it has
+/// escapes, which an EventBridge event as a JSON string always has).
+#[derive(Deserialize)]
+pub(crate) struct SqsRecord<'a> {
+    #[serde(rename = "messageId", borrow, default)]
+    pub(crate) message_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(crate) body: Option<Cow<'a, str>>,
+    #[serde(rename = "eventSourceARN", borrow, default)]
+    pub(crate) event_source_arn: Option<Cow<'a, str>>,
 }
 
 /// Only the id, to name an event whose envelope has a type error elsewhere.
@@ -161,7 +173,12 @@ pub(crate) fn read_envelope(payload: &[u8]) -> Result<RawEnvelope<'_>, DecodeErr
             format_args!("payload is not UTF-8: {error}"),
         ))
     })?;
-    serde_json::from_str(text).map_err(|error| classify_envelope_error(payload, error))
+    read_envelope_str(text)
+}
+
+/// [`read_envelope`] for text that is already known to be UTF-8 (an SQS message body).
+pub(crate) fn read_envelope_str(text: &str) -> Result<RawEnvelope<'_>, DecodeError> {
+    serde_json::from_str(text).map_err(|error| classify_envelope_error(text.as_bytes(), error))
 }
 
 /// Checks the envelope and decodes the detail (second step).

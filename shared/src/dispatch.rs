@@ -14,15 +14,14 @@
 //! The mode is recognised from the payload (an EventBridge envelope never has a `Records` key), so
 //! one binary serves both wirings.
 
-use crate::decode::{DecodeError, EventId, finish, read_envelope};
+use crate::decode::{DecodeError, EventId, SqsRecord, finish, read_envelope, read_envelope_str};
 use crate::dedup::{Claim, DedupStore, MemoryStore, StoreError};
 use crate::{Context, Detail, Event};
 use aws_lambda_events::event::sqs::SqsBatchResponse;
 use futures_util::FutureExt;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::value::RawValue;
 use std::any::Any;
-use std::borrow::Cow;
 use std::fmt::Display;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -185,16 +184,6 @@ impl Serialize for Response {
     }
 }
 
-#[derive(Deserialize)]
-struct SqsRecord<'a> {
-    #[serde(rename = "messageId", borrow, default)]
-    message_id: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    body: Option<Cow<'a, str>>,
-    #[serde(rename = "eventSourceARN", borrow, default)]
-    event_source_arn: Option<Cow<'a, str>>,
-}
-
 /// Picks a de-duplication key (a business key) from an event; `None` falls back to the event id.
 pub type KeyOf<T> = fn(&Event<T>) -> Option<String>;
 
@@ -292,18 +281,10 @@ where
             Err(error) => return Err(Self::direct_failure(EventError::Decode(error))),
         };
         if let Some(records) = envelope.records {
-            return match serde_json::from_str::<Vec<SqsRecord<'_>>>(records.get()) {
-                // Boxed: the batch state would otherwise enlarge every direct invocation's future.
-                Ok(records) => Box::pin(self.invoke_batch(records, ctx))
-                    .await
-                    .map(Response::Batch),
-                Err(error) => Err(Self::direct_failure(EventError::Decode(
-                    DecodeError::Envelope {
-                        id: EventId(None),
-                        reason: format!("`Records` is not a list of SQS messages: {error}"),
-                    },
-                ))),
-            };
+            // Boxed: the batch state would otherwise enlarge every direct invocation's future.
+            return Box::pin(self.invoke_batch(records, ctx))
+                .await
+                .map(Response::Batch);
         }
         match self.process_envelope(envelope, &ctx).await {
             Ok(outcome) => Ok(Response::Direct(match outcome {
@@ -345,7 +326,10 @@ where
                     return;
                 }
                 let result = match record.body.as_deref() {
-                    Some(body) => self.process(body.as_bytes(), &ctx).await,
+                    Some(body) => match read_envelope_str(body) {
+                        Ok(envelope) => self.process_envelope(envelope, &ctx).await,
+                        Err(error) => Err(EventError::Decode(error)),
+                    },
                     None => Err(EventError::Decode(DecodeError::Envelope {
                         id: EventId(None),
                         reason: "the SQS message has no body".to_owned(),
