@@ -308,16 +308,22 @@ where
         records: Vec<SqsRecord<'_>>,
         ctx: Context,
     ) -> Result<SqsBatchResponse, EventError> {
+        // Checked before anything runs: a record that cannot be reported alone fails the whole
+        // batch, and no side effect happens for a batch that will be redelivered.
+        if let Some(index) = records
+            .iter()
+            .position(|record| record.message_id.is_none())
+        {
+            error!(
+                index,
+                "SQS record without messageId; failing the whole batch so it is redelivered"
+            );
+            return Err(EventError::RecordWithoutId { index });
+        }
         let mut response = SqsBatchResponse::default();
         let mut fifo_blocked = false;
-        for (index, record) in records.iter().enumerate() {
-            let Some(message_id) = record.message_id.as_deref() else {
-                error!(
-                    index,
-                    "SQS record without messageId; failing the whole batch so it is redelivered"
-                );
-                return Err(EventError::RecordWithoutId { index });
-            };
+        for record in &records {
+            let message_id = record.message_id.as_deref().unwrap_or_default();
             let span = info_span!("sqs_record", message_id);
             async {
                 if fifo_blocked {

@@ -346,18 +346,27 @@ fn fifo_batch_stops_at_the_first_failure_to_keep_order() {
 }
 
 #[test]
-fn sqs_record_without_message_id_fails_the_whole_batch() {
-    let dispatcher = Dispatcher::new(counting_handler(Arc::new(AtomicUsize::new(0))));
-    let payload =
-        serde_json::to_vec(&json!({"Records": [{"body": order_event("e-1", "o-1").to_string()}]}))
-            .unwrap();
+fn sqs_record_without_message_id_fails_the_whole_batch_before_any_side_effect() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(counting_handler(calls.clone()));
+    let payload = serde_json::to_vec(&json!({"Records": [
+        {"messageId": "m-0", "body": order_event("e-0", "o-0").to_string()},
+        {"body": order_event("e-1", "o-1").to_string()}
+    ]}))
+    .unwrap();
     block_on(async {
         let error = dispatcher
             .invoke(&payload, Context::default())
             .await
             .unwrap_err();
-        assert!(matches!(error, EventError::RecordWithoutId { index: 0 }));
+        assert!(matches!(error, EventError::RecordWithoutId { index: 1 }));
+        assert_eq!(error.error_type(), "SqsRecordWithoutId");
     });
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "nothing ran for a batch that will be redelivered"
+    );
 }
 
 #[test]

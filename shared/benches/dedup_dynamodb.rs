@@ -1,0 +1,114 @@
+//! Added latency of durable de-duplication per event: a first delivery (claim + completion) and a
+//! duplicate (one failed conditional put), through the real aws-sdk-dynamodb client against moto
+//! server on loopback (started by the bench). Needs the tools of scripts/setup.sh.
+//!
+//! Run: `source scripts/env.sh && cargo bench -p eventbridge-lambda --features dynamodb --bench dedup_dynamodb`.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use criterion::{Criterion, criterion_group, criterion_main};
+use eventbridge_lambda::dedup::{CachedStore, Claim, DedupStore, DynamoStore, MemoryStore};
+use eventbridge_lambda_testing::MotoServer;
+use std::time::Duration;
+
+fn bench(c: &mut Criterion) {
+    let moto = MotoServer::start().expect("moto server (source scripts/env.sh first)");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = runtime.block_on(async {
+        let config = eventbridge_lambda::aws::config_loader()
+            .endpoint_url(moto.endpoint())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "bench"))
+            .load()
+            .await;
+        let client = Client::new(&config);
+        client
+            .create_table()
+            .table_name("dedup")
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name("id")
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .unwrap(),
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name("id")
+                    .key_type(KeyType::Hash)
+                    .build()
+                    .unwrap(),
+            )
+            .billing_mode(BillingMode::PayPerRequest)
+            .send()
+            .await
+            .unwrap();
+        client
+    });
+    let durable = DynamoStore::new(client, "dedup", Duration::from_secs(3600));
+    let cached = CachedStore::new(MemoryStore::default(), durable.clone());
+    let memory = MemoryStore::default();
+    let until = u64::MAX / 2;
+    let mut group = c.benchmark_group("dedup_per_event");
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(8));
+    let mut n = 0u64;
+    group.bench_function("memory/first_delivery", |b| {
+        b.iter(|| {
+            n += 1;
+            let key = format!("fn#m-{n}");
+            runtime.block_on(async {
+                assert_eq!(memory.claim(&key, until).await.unwrap(), Claim::Acquired);
+                memory.complete(&key, None).await.unwrap();
+            })
+        })
+    });
+    group.bench_function("dynamodb/first_delivery", |b| {
+        b.iter(|| {
+            n += 1;
+            let key = format!("fn#d-{n}");
+            runtime.block_on(async {
+                assert_eq!(cached.claim(&key, until).await.unwrap(), Claim::Acquired);
+                cached.complete(&key, None).await.unwrap();
+            })
+        })
+    });
+    runtime.block_on(async {
+        // Completed through the cache, as the same execution environment would.
+        cached.claim("fn#dup", until).await.unwrap();
+        cached.complete("fn#dup", None).await.unwrap();
+    });
+    // Another execution environment: only the table knows the key.
+    group.bench_function("dynamodb/duplicate", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                assert_eq!(
+                    durable.claim("fn#dup", until).await.unwrap(),
+                    Claim::Completed(None)
+                )
+            })
+        })
+    });
+    group.bench_function("dynamodb/duplicate_cached", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                assert_eq!(
+                    cached.claim("fn#dup", until).await.unwrap(),
+                    Claim::Completed(None)
+                )
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
