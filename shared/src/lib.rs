@@ -52,6 +52,8 @@ pub mod details;
 pub mod dispatch;
 pub mod envelope;
 pub mod logging;
+#[cfg(feature = "publish")]
+pub mod publish;
 pub mod redact;
 pub mod runtime;
 

@@ -1,0 +1,422 @@
+//! The typed publisher against a fault-injecting PutEvents/PutPartnerEvents server and moto.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use aws_sdk_eventbridge::Client;
+use aws_sdk_eventbridge::config::retry::RetryConfig;
+use aws_sdk_eventbridge::config::timeout::TimeoutConfig;
+use aws_sdk_eventbridge::config::{Credentials, Region};
+use eventbridge_lambda::OrderCreated;
+use eventbridge_lambda::publish::partner::{SourceName, Sources};
+use eventbridge_lambda::publish::{Delivery, Entry, PublishError, Publisher, RetryPolicy};
+use eventbridge_lambda_testing::MotoServer;
+use eventbridge_lambda_testing::fault::{FaultServer, Request, Response};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// A client with the SDK's own retries off, so every attempt is the publisher's and countable.
+async fn client(endpoint: &str) -> Client {
+    let config = eventbridge_lambda::aws::config_loader()
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(Duration::from_millis(500))
+                .build(),
+        )
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+fn fast_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 10,
+        base_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(20),
+        deadline: Duration::from_secs(20),
+    }
+}
+
+fn order(n: usize) -> OrderCreated {
+    serde_json::from_value(json!({
+        "order_id": format!("o-{n}"), "customer_email": "customer@example.com",
+        "items": [{"sku": "ABC", "quantity": 1}], "timestamp": "2026-11-20T10:00:00Z"
+    }))
+    .unwrap()
+}
+
+fn target(request: &Request) -> &str {
+    request.header("x-amz-target").unwrap_or_default()
+}
+
+fn request_entries(request: &Request) -> Vec<Value> {
+    serde_json::from_slice::<Value>(&request.body).unwrap()["Entries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn order_id(entry: &Value) -> String {
+    let detail: Value = serde_json::from_str(entry["Detail"].as_str().unwrap()).unwrap();
+    detail["order_id"].as_str().unwrap().to_owned()
+}
+
+/// Answers DescribeEventBus for any bus, and Put(Partner)Events entries with `answer(entry, attempt)`.
+fn server(answer: impl Fn(&Value, usize) -> Value + Send + Sync + 'static) -> FaultServer {
+    let attempts: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>> = Arc::default();
+    FaultServer::start(move |request| {
+        if target(request).ends_with("DescribeEventBus") {
+            return Response::json(200, r#"{"Name":"orders","Arn":"arn:aws:events:us-east-1:123456789012:event-bus/orders"}"#);
+        }
+        let results: Vec<Value> = request_entries(request)
+            .iter()
+            .map(|entry| {
+                let mut attempts = attempts.lock().unwrap();
+                let seen = attempts.entry(order_id(entry)).or_insert(0);
+                *seen += 1;
+                answer(entry, *seen)
+            })
+            .collect();
+        let failed = results.iter().filter(|result| result.get("ErrorCode").is_some()).count();
+        Response::json(200, json!({"FailedEntryCount": failed, "Entries": results}).to_string())
+    })
+    .unwrap()
+}
+
+fn accepted(entry: &Value) -> Value {
+    json!({"EventId": format!("event-{}", order_id(entry))})
+}
+
+fn put_events_calls(server: &FaultServer) -> usize {
+    server
+        .requests()
+        .iter()
+        .filter(|request| target(request).ends_with(".PutEvents"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_thousand_events_take_a_hundred_calls_and_keep_their_order() {
+    let server = server(|entry, _| accepted(entry));
+    let publisher = Publisher::put_events(client(&server.endpoint()).await, "orders")
+        .await
+        .unwrap();
+    let entries: Vec<Entry> = (0..1000).map(|n| Entry::new(&order(n)).unwrap()).collect();
+    let report = publisher.publish(&entries).await.unwrap();
+    assert!(report.all_delivered());
+    assert_eq!(report.calls, 100);
+    assert_eq!(put_events_calls(&server), 100);
+    for (n, delivery) in report.deliveries.iter().enumerate() {
+        assert_eq!(
+            delivery,
+            &Delivery::Delivered {
+                event_id: format!("event-o-{n}"),
+                attempts: 1
+            }
+        );
+    }
+    // Every request carried the bus and the typed source/detail-type.
+    let first = &entries_of(&server)[0];
+    assert_eq!(first["EventBusName"], "orders");
+    assert_eq!(first["Source"], "com.ecommerce.orders");
+    assert_eq!(first["DetailType"], "OrderCreated");
+}
+
+fn entries_of(server: &FaultServer) -> Vec<Value> {
+    server
+        .requests()
+        .iter()
+        .filter(|r| target(r).ends_with(".PutEvents"))
+        .flat_map(request_entries)
+        .collect()
+}
+
+#[tokio::test]
+async fn size_limit_splits_batches() {
+    let server = server(|entry, _| accepted(entry));
+    let entries: Vec<Entry> = (0..10).map(|n| Entry::new(&order(n)).unwrap()).collect();
+    let size = entries[0].size();
+    // Room for three entries per request.
+    let publisher = Publisher::put_events(client(&server.endpoint()).await, "orders")
+        .await
+        .unwrap()
+        .with_max_request_bytes(size * 3 + size / 2);
+    let report = publisher.publish(&entries).await.unwrap();
+    assert!(report.all_delivered());
+    assert_eq!(report.calls, 4, "3 + 3 + 3 + 1");
+}
+
+#[tokio::test]
+async fn retryable_entry_failures_are_resent_until_delivered_and_permanent_ones_are_reported() {
+    // Orders divisible by 7 fail permanently; every third order fails its first two sends with a
+    // retryable code (alternating InternalFailure / ThrottlingException).
+    let server = server(|entry, attempt| {
+        let n: usize = order_id(entry)[2..].parse().unwrap();
+        if n.is_multiple_of(7) {
+            let code = if n.is_multiple_of(2) {
+                "MalformedDetail"
+            } else {
+                "AccessDeniedException"
+            };
+            json!({"ErrorCode": code, "ErrorMessage": "permanent"})
+        } else if n.is_multiple_of(3) && attempt <= 2 {
+            let code = if attempt == 1 {
+                "InternalFailure"
+            } else {
+                "ThrottlingException"
+            };
+            json!({"ErrorCode": code, "ErrorMessage": "try again"})
+        } else {
+            accepted(entry)
+        }
+    });
+    let publisher = Publisher::put_events(client(&server.endpoint()).await, "orders")
+        .await
+        .unwrap()
+        .with_retry(fast_retry());
+    let entries: Vec<Entry> = (1..=200).map(|n| Entry::new(&order(n)).unwrap()).collect();
+    let report = publisher.publish(&entries).await.unwrap();
+    assert_eq!(report.deliveries.len(), 200, "every input accounted for");
+    for (position, delivery) in report.deliveries.iter().enumerate() {
+        let n = position + 1;
+        match delivery {
+            Delivery::Failed { code, attempts, .. } => {
+                assert_eq!(n % 7, 0, "only permanent failures fail: order {n} {code}");
+                assert!(code == "MalformedDetail" || code == "AccessDeniedException");
+                assert_eq!(*attempts, 1, "permanent codes are not retried");
+            }
+            Delivery::Delivered { event_id, attempts } => {
+                assert_eq!(event_id, &format!("event-o-{n}"));
+                assert_eq!(*attempts, if n.is_multiple_of(3) { 3 } else { 1 }, "order {n}");
+            }
+        }
+    }
+    assert_eq!(report.failures().count(), 200 / 7);
+    // Resent entries were only the retryable ones: 200 first sends + 2 resends for each n%3==0 (not n%7==0).
+    let resends = (1..=200usize).filter(|n| n.is_multiple_of(3) && !n.is_multiple_of(7)).count() * 2;
+    assert_eq!(entries_of(&server).len(), 200 + resends);
+}
+
+#[tokio::test]
+async fn request_level_throttling_and_server_errors_are_retried() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let server = FaultServer::start(move |request| {
+        if target(request).ends_with("DescribeEventBus") {
+            return Response::json(200, r#"{"Name":"orders"}"#);
+        }
+        match counter.fetch_add(1, Ordering::SeqCst) {
+            0 => Response::aws_error(400, "ThrottlingException", "Rate exceeded"),
+            1 => Response::aws_error(500, "InternalException", "boom"),
+            2 => Response::json(200, "{}").delayed(Duration::from_millis(900)), // times out
+            _ => {
+                let results: Vec<Value> = request_entries(request).iter().map(accepted).collect();
+                Response::json(
+                    200,
+                    json!({"FailedEntryCount": 0, "Entries": results}).to_string(),
+                )
+            }
+        }
+    })
+    .unwrap();
+    let publisher = Publisher::put_events(client(&server.endpoint()).await, "orders")
+        .await
+        .unwrap()
+        .with_retry(fast_retry());
+    let report = publisher
+        .publish(&[Entry::new(&order(1)).unwrap()])
+        .await
+        .unwrap();
+    assert!(report.all_delivered(), "{report:?}");
+    assert_eq!(
+        report.deliveries[0],
+        Delivery::Delivered {
+            event_id: "event-o-1".into(),
+            attempts: 4
+        }
+    );
+}
+
+#[tokio::test]
+async fn quota_limit_exceeded_is_permanent_not_throttling() {
+    let server = FaultServer::start(|request| {
+        if target(request).ends_with("DescribeEventBus") {
+            return Response::json(200, r#"{"Name":"orders"}"#);
+        }
+        Response::aws_error(
+            400,
+            "LimitExceededException",
+            "The requested resource exceeds the maximum number allowed.",
+        )
+    })
+    .unwrap();
+    let publisher = Publisher::put_events(client(&server.endpoint()).await, "orders")
+        .await
+        .unwrap()
+        .with_retry(fast_retry());
+    let entries: Vec<Entry> = (0..3).map(|n| Entry::new(&order(n)).unwrap()).collect();
+    let report = publisher.publish(&entries).await.unwrap();
+    assert_eq!(report.calls, 1, "not retried");
+    for delivery in &report.deliveries {
+        assert!(
+            matches!(delivery, Delivery::Failed { code, attempts: 1, .. } if code == "LimitExceededException"),
+            "{delivery:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn retries_stop_at_the_attempt_limit_and_say_so() {
+    let server =
+        server(|_, _| json!({"ErrorCode": "InternalFailure", "ErrorMessage": "still failing"}));
+    let publisher = Publisher::put_events(client(&server.endpoint()).await, "orders")
+        .await
+        .unwrap()
+        .with_retry(RetryPolicy {
+            max_attempts: 3,
+            ..fast_retry()
+        });
+    let report = publisher
+        .publish(&[Entry::new(&order(1)).unwrap()])
+        .await
+        .unwrap();
+    match &report.deliveries[0] {
+        Delivery::Failed {
+            code,
+            message,
+            attempts,
+        } => {
+            assert_eq!(code, "InternalFailure");
+            assert_eq!(*attempts, 3);
+            assert!(message.contains("gave up after 3 attempts"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn oversize_entry_is_rejected_before_anything_is_sent() {
+    let server = server(|entry, _| accepted(entry));
+    let publisher = Publisher::put_events(client(&server.endpoint()).await, "orders")
+        .await
+        .unwrap();
+    let big = Entry::raw(
+        "com.example",
+        "Big",
+        json!({"blob": "x".repeat(300 * 1024)}).to_string(),
+    )
+    .unwrap();
+    let entries = vec![Entry::new(&order(1)).unwrap(), big];
+    let error = publisher.publish(&entries).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            PublishError::EntryTooLarge {
+                index: 1,
+                limit: 262_144,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(put_events_calls(&server), 0);
+}
+
+fn moto() -> &'static MotoServer {
+    static MOTO: OnceLock<MotoServer> = OnceLock::new();
+    MOTO.get_or_init(|| MotoServer::start().expect("moto server (run through scripts/test.sh)"))
+}
+
+#[tokio::test]
+async fn missing_bus_is_refused_before_sending() {
+    let error = Publisher::put_events(client(&moto().endpoint()).await, "no-such-bus")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, PublishError::BusNotFound(bus) if bus == "no-such-bus"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn publishes_to_a_real_bus_on_moto() {
+    let client = client(&moto().endpoint()).await;
+    client
+        .create_event_bus()
+        .name("orders-moto")
+        .send()
+        .await
+        .unwrap();
+    let publisher = Publisher::put_events(client, "orders-moto").await.unwrap();
+    let entries: Vec<Entry> = (0..25)
+        .map(|n| {
+            Entry::new(&order(n))
+                .unwrap()
+                .with_resources(["arn:aws:shop:order"])
+        })
+        .collect();
+    let report = publisher.publish(&entries).await.unwrap();
+    assert!(report.all_delivered(), "{report:?}");
+    assert_eq!(report.calls, 3);
+}
+
+#[tokio::test]
+async fn partner_events_go_in_batches_of_twenty() {
+    let server = server(|entry, _| accepted(entry));
+    let publisher = Publisher::put_partner_events(client(&server.endpoint()).await);
+    let source = SourceName::new("shop.example.com", "123456789012/store-1").unwrap();
+    let entries: Vec<Entry> = (0..45)
+        .map(|n| {
+            Entry::raw(
+                source.as_str(),
+                "OrderCreated",
+                serde_json::to_string(&order(n)).unwrap(),
+            )
+            .unwrap()
+        })
+        .collect();
+    let report = publisher.publish(&entries).await.unwrap();
+    assert!(report.all_delivered());
+    assert_eq!(report.calls, 3, "20 + 20 + 5");
+    let requests = server.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|request| target(request).ends_with("PutPartnerEvents"))
+    );
+    assert_eq!(request_entries(&requests[0])[0]["Source"], source.as_str());
+}
+
+#[tokio::test]
+async fn partner_sources_are_created_and_described_on_moto() {
+    let sources = Sources::new(client(&moto().endpoint()).await);
+    let name = SourceName::new("shop.example.com", "123456789012/store-9").unwrap();
+    let arn = sources.create(&name, "123456789012").await.unwrap();
+    assert!(arn.contains("store-9"), "{arn}");
+    assert!(sources.describe(&name).await.unwrap().is_some());
+    let error = sources.create(&name, "12345").await.unwrap_err();
+    assert!(
+        matches!(error, PublishError::InvalidSourceName { .. }),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_source_that_does_not_exist_is_described_as_none() {
+    // moto answers this case with an HTTP 500, so the real service's answer is injected.
+    let server = FaultServer::start(|_| {
+        Response::aws_error(
+            400,
+            "ResourceNotFoundException",
+            "An entity that you specified does not exist.",
+        )
+    })
+    .unwrap();
+    let sources = Sources::new(client(&server.endpoint()).await);
+    let name = SourceName::new("shop.example.com", "123456789012/gone").unwrap();
+    assert_eq!(sources.describe(&name).await.unwrap(), None);
+}
