@@ -12,7 +12,10 @@
 //! # }
 //! ```
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::BehaviorVersion;
+
+/// The shared SDK configuration type, re-exported so functions need no `aws-config` dependency.
+pub use aws_config::SdkConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 /// Loads the SDK configuration from the environment, with the project's HTTPS client.
