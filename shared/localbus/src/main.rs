@@ -1,2 +1,31 @@
-//! localbus (work in progress).
-fn main() {}
+//! `localbus`: a local EventBridge for developing and testing rules.
+//!
+//! `main` only parses the command line and dispatches; each subcommand lives in its own
+//! module.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod test_event_pattern;
+
+/// A local EventBridge.
+#[derive(Debug, Parser)]
+#[command(name = "localbus", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Test an event pattern against an event, like `aws events test-event-pattern`.
+    TestEventPattern(test_event_pattern::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::TestEventPattern(args) => test_event_pattern::run(&args),
+    }
+}

@@ -1,0 +1,245 @@
+//! Throughput benchmark (run on demand, not by `cargo test`):
+//!
+//! ```text
+//! CARGO_TARGET_DIR=/work/target-matcher cargo bench -p eventbridge-pattern --bench citylots
+//! ```
+//!
+//! * the 14 CityLots2 rule sets of event-ruler's benchmark (5 rules each) over the
+//!   synthetic corpus (213,068 events preloaded in memory, one thread); the per-rule
+//!   match counts must equal the ones event-ruler 2.0.1 produced on that corpus;
+//! * event-ruler's `bigEvent.json` (compacted; 300 copies) with `bigEventRule.json`;
+//! * scaling: 1, 100, 1,000 and 10,000 rules of mixed kinds over the same corpus.
+//!
+//! Optional arguments (after `--`) select sections or rule types by name, e.g.
+//! `-- EXACT bigEvent scaling`. `PASSES=n` sets the measured passes (default 5).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    missing_docs
+)]
+
+use std::io::{BufRead, BufReader};
+use std::time::Instant;
+
+use eventbridge_pattern::{MatchScratch, Matcher};
+use serde::Deserialize;
+
+const BENCH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/bench");
+
+#[derive(Deserialize)]
+struct RuleSet {
+    name: String,
+    rules: Vec<serde_json::Value>,
+    event_ruler_2_0_1_counts_on_citylots2_synth: Vec<u64>,
+}
+
+fn load_corpus() -> Vec<Vec<u8>> {
+    let f = std::fs::File::open(format!("{BENCH}/citylots2-synth.jsonl.gz")).unwrap();
+    let r = BufReader::new(flate2::read::GzDecoder::new(f));
+    r.split(b'\n')
+        .map(Result::unwrap)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Runs `passes` measured passes (after one warm-up); returns (mean, best) events/s and
+/// the per-rule counts of the last pass.
+fn measure(m: &Matcher, events: &[Vec<u8>], passes: usize) -> (f64, f64, Vec<u64>) {
+    let mut scratch = MatchScratch::default();
+    let mut out = Vec::new();
+    let mut counts = vec![0u64; m.len()];
+    let mut rates = Vec::new();
+    for pass in 0..=passes {
+        counts.iter_mut().for_each(|c| *c = 0);
+        let t = Instant::now();
+        for e in events {
+            m.matching_ids_with(&mut scratch, e, &mut out).unwrap();
+            for &i in &out {
+                counts[i] += 1;
+            }
+        }
+        let secs = t.elapsed().as_secs_f64();
+        if pass > 0 {
+            rates.push(events.len() as f64 / secs);
+        }
+    }
+    let mean = rates.iter().sum::<f64>() / rates.len() as f64;
+    let best = rates.iter().copied().fold(0.0, f64::max);
+    (mean, best, counts)
+}
+
+/// Removes whitespace outside strings.
+fn compact(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut in_str = false;
+    let mut esc = false;
+    for &c in s {
+        if in_str {
+            out.push(c);
+            if esc {
+                esc = false;
+            } else if c == b'\\' {
+                esc = true;
+            } else if c == b'"' {
+                in_str = false;
+            }
+        } else if !c.is_ascii_whitespace() {
+            if c == b'"' {
+                in_str = true;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn field<'a>(e: &'a serde_json::Value, path: &[&str]) -> &'a serde_json::Value {
+    path.iter().fold(e, |v, k| &v[*k])
+}
+
+/// `n` rules of mixed kinds built from values of the corpus: exact, prefix + exact,
+/// numeric range, suffix + exact, exact + anything-but + exact. Each rule is selective (it
+/// matches a few events), so the table shows the cost of holding many rules rather than
+/// the cost of reporting many matches.
+fn scaling_rules(events: &[Vec<u8>], n: usize) -> Vec<String> {
+    let mut rules = Vec::with_capacity(n);
+    let step = events.len() / n.max(1);
+    for i in 0..n {
+        let e: serde_json::Value =
+            serde_json::from_slice(&events[(i * step + 17) % events.len()]).unwrap();
+        let blklot = field(&e, &["properties", "MAPBLKLOT"])
+            .as_str()
+            .unwrap_or("x");
+        let street = field(&e, &["properties", "STREET"]).as_str().unwrap_or("x");
+        let x = field(&e, &["geometry", "firstCoordinates", "x"])
+            .as_f64()
+            .unwrap_or(0.0);
+        let st_type = field(&e, &["properties", "ST_TYPE"])
+            .as_str()
+            .unwrap_or("ST");
+        let tail = &blklot[blklot.len().saturating_sub(5)..];
+        let head = &blklot[..blklot.len().min(6)];
+        let rule = match i % 5 {
+            0 => format!(r#"{{"properties": {{"MAPBLKLOT": ["{blklot}"]}}}}"#),
+            1 => format!(
+                r#"{{"properties": {{"MAPBLKLOT": [{{"prefix": "{head}"}}], "STREET": ["{street}"]}}}}"#
+            ),
+            2 => format!(
+                r#"{{"geometry": {{"firstCoordinates": {{"x": [{{"numeric": [">", {}, "<=", {}]}}]}}}}}}"#,
+                x - 1e-6,
+                x
+            ),
+            3 => format!(
+                r#"{{"properties": {{"MAPBLKLOT": [{{"suffix": "{tail}"}}], "ST_TYPE": ["{st_type}"]}}}}"#
+            ),
+            _ => format!(
+                r#"{{"properties": {{"MAPBLKLOT": ["{blklot}"], "FROM_ST": [{{"anything-but": ["{i}"]}}]}}, "geometry": {{"type": ["Polygon"]}}}}"#
+            ),
+        };
+        rules.push(rule);
+    }
+    rules
+}
+
+fn main() {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wanted = |name: &str| filters.is_empty() || filters.iter().any(|f| f == name);
+    let passes: usize = std::env::var("PASSES")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(5);
+
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_default();
+    println!(
+        "machine: {} cpus, {cpu}",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+
+    let sets: Vec<RuleSet> = serde_json::from_str(
+        &std::fs::read_to_string(format!("{BENCH}/event-ruler-citylots2-rulesets.json")).unwrap(),
+    )
+    .unwrap();
+    let need_corpus = sets.iter().any(|s| wanted(&s.name)) || wanted("scaling");
+    let events = if need_corpus {
+        load_corpus()
+    } else {
+        Vec::new()
+    };
+    if need_corpus {
+        assert_eq!(events.len(), 213_068);
+        println!(
+            "corpus: {} events, {} bytes",
+            events.len(),
+            events.iter().map(Vec::len).sum::<usize>()
+        );
+        println!("\n| Rule type (5 rules) | mean events/s | best events/s | counts |");
+        println!("|---|---:|---:|---|");
+    }
+    for set in sets.iter().filter(|s| wanted(&s.name)) {
+        let m = Matcher::new(
+            set.rules
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (i.to_string(), r.to_string())),
+        )
+        .unwrap();
+        let (mean, best, counts) = measure(&m, &events, passes);
+        println!(
+            "| {} | {:.0} | {:.0} | {:?} |",
+            set.name, mean, best, counts
+        );
+        assert_eq!(
+            counts, set.event_ruler_2_0_1_counts_on_citylots2_synth,
+            "{} counts differ from event-ruler's",
+            set.name
+        );
+    }
+
+    if wanted("bigEvent") {
+        let ev =
+            compact(&std::fs::read(format!("{BENCH}/event-ruler-testdata/bigEvent.json")).unwrap());
+        let rule =
+            std::fs::read_to_string(format!("{BENCH}/event-ruler-testdata/bigEventRule.json"))
+                .unwrap();
+        let m = Matcher::new([("big", rule)]).unwrap();
+        let copies: Vec<Vec<u8>> = (0..300).map(|_| ev.clone()).collect();
+        let (mean, best, counts) = measure(&m, &copies, passes);
+        assert_eq!(counts, [300], "bigEvent must match every copy");
+        println!(
+            "\nbigEvent ({} bytes compacted, 1 rule): mean {mean:.0} events/s, best {best:.0}",
+            ev.len()
+        );
+    }
+
+    if wanted("scaling") {
+        println!("\n| rules | mean events/s | best events/s | total matches |");
+        println!("|---:|---:|---:|---:|");
+        for n in [1usize, 5, 100, 1_000, 10_000] {
+            let rules = scaling_rules(&events, n);
+            let m = Matcher::new(
+                rules
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (i.to_string(), r.as_str())),
+            )
+            .unwrap();
+            let (mean, best, counts) = measure(&m, &events, passes);
+            println!(
+                "| {n} | {mean:.0} | {best:.0} | {} |",
+                counts.iter().sum::<u64>()
+            );
+        }
+    }
+}
