@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod input;
+mod publish;
 mod test_event_pattern;
 
 /// A local EventBridge.
@@ -21,11 +23,15 @@ struct Cli {
 enum Command {
     /// Test an event pattern against an event, like `aws events test-event-pattern`.
     TestEventPattern(test_event_pattern::Args),
+    /// Publish OrderCreated events to a bus, like `aws events put-events` (typed, batched,
+    /// retried).
+    Publish(publish::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::TestEventPattern(args) => test_event_pattern::run(&args),
+        Command::Publish(args) => publish::run(&args),
     }
 }

@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::input::load;
 use eventbridge_pattern::{Limits, Pattern, PatternError};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -111,14 +112,6 @@ fn fail(message: &str) -> ExitCode {
     // Nothing more can be done if stderr is gone.
     let _ = writeln!(err, "{message}");
     ExitCode::from(2)
-}
-
-/// Reads `file://PATH` arguments; anything else is the JSON text itself.
-fn load(arg: &str) -> Result<String, String> {
-    match arg.strip_prefix("file://") {
-        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}")),
-        None => Ok(arg.to_owned()),
-    }
 }
 
 fn result_line(result: bool) -> &'static str {
