@@ -23,6 +23,7 @@
 //!     [
 //!         ("EmailFunction", Delivery::Lambda),
 //!         ("InventoryFunction", Delivery::Lambda),
+//!         ("PartnerPublisherFunction", Delivery::Lambda),
 //!         ("ShippingFunction", Delivery::Sqs),
 //!     ]
 //! );

@@ -51,6 +51,11 @@ fn every_rule_with_its_bus_and_pattern() {
                 RuleState::Enabled
             ),
             (
+                "PartnerPublisherFunctionOrderCreated",
+                Some("OrdersBus"),
+                RuleState::Enabled
+            ),
+            (
                 "ShippingOrderCreatedRule",
                 Some("OrdersBus"),
                 RuleState::Enabled
@@ -60,6 +65,7 @@ fn every_rule_with_its_bus_and_pattern() {
     for id in [
         "EmailFunctionOrderCreated",
         "InventoryFunctionOrderCreated",
+        "PartnerPublisherFunctionOrderCreated",
         "ShippingOrderCreatedRule",
     ] {
         assert_eq!(t.rule(id).unwrap().pattern, order_created(), "{id}");
@@ -146,7 +152,7 @@ type Env<'a> = &'a [(&'a str, Expr)];
 #[test]
 fn functions_are_built_from_their_crates_with_their_environment() {
     let t = template();
-    let expected: [(&str, &str, Env<'_>); 4] = [
+    let expected: [(&str, &str, Env<'_>); 5] = [
         (
             "AuditFunction",
             "audit",
@@ -164,6 +170,14 @@ fn functions_are_built_from_their_crates_with_their_environment() {
                 ("INVENTORY_TABLE", Expr::Ref("InventoryTable".into())),
                 ("RESERVATIONS_TABLE", Expr::Ref("ReservationsTable".into())),
             ],
+        ),
+        (
+            "PartnerPublisherFunction",
+            "partner-publisher",
+            &[(
+                "PARTNER_SOURCES_TABLE",
+                Expr::Ref("PartnerSourcesTable".into()),
+            )],
         ),
         (
             "ShippingFunction",
@@ -285,6 +299,7 @@ fn tables_and_keys() {
             ("AuditTable", "id", "PAY_PER_REQUEST"),
             ("DedupTable", "id", "PAY_PER_REQUEST"),
             ("InventoryTable", "sku", "PAY_PER_REQUEST"),
+            ("PartnerSourcesTable", "store_id", "PAY_PER_REQUEST"),
             ("ReservationsTable", "order_id", "PAY_PER_REQUEST"),
             ("ShipmentsTable", "order_id", "PAY_PER_REQUEST"),
         ]
