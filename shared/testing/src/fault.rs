@@ -144,6 +144,8 @@ impl Drop for FaultServer {
 
 /// Serves one keep-alive connection.
 fn serve(stream: TcpStream, requests: &Mutex<Vec<Request>>, handler: &Handler) {
+    // Answers go out in one write with Nagle off, so no response waits for a delayed ACK.
+    let _ = stream.set_nodelay(true);
     let Ok(mut writer) = stream.try_clone() else {
         return;
     };
@@ -196,7 +198,9 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Request>>, handler: &Handler) {
             head.push_str(&format!("{name}: {value}\r\n"));
         }
         head.push_str("\r\n");
-        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&response.body).is_err() {
+        let mut answer = head.into_bytes();
+        answer.extend_from_slice(&response.body);
+        if writer.write_all(&answer).is_err() {
             return;
         }
     }
