@@ -1,41 +1,85 @@
 #!/usr/bin/env bash
 # Builds every function with `cargo lambda build --release` (what `sam build` runs) and records,
 # per function: stripped bootstrap size, zip size, and the cold-start init duration reported by
-# the Lambda Runtime Interface Emulator on a first invocation with a sample event (median of
-# five cold starts).
+# the Lambda Runtime Interface Emulator on a first invocation with a sample event the function
+# accepts (median of five cold starts). A moto server stands in for DynamoDB and SES, with the
+# tables and the sender identity the functions expect, so every invocation does its real work.
 #
 #   bash scripts/measure-functions.sh [function ...]     (default: every crate under functions/)
+#
+# Honours CARGO_TARGET_DIR (the bootstrap is read from "$CARGO_TARGET_DIR/lambda/<fn>/").
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
+target="${CARGO_TARGET_DIR:-$root/target}"
 functions=("$@")
 if [ ${#functions[@]} -eq 0 ]; then
   for dir in functions/*/; do functions+=("$(basename "$dir")"); done
 fi
-printf '| function | bootstrap (bytes) | zip (bytes) | RIE init, median of 5 (ms) |\n|---|---|---|---|\n'
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# moto: DynamoDB tables and the SES sender, as template.yaml declares them.
+moto_port="$(free_port)"
+moto_log="$(mktemp)"
+moto_server -H 127.0.0.1 -p "$moto_port" >"$moto_log" 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true; rm -f "$moto_log"' EXIT
+export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port"
+for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$moto_port") 2>/dev/null && break; sleep 0.1; done
+python3 - <<'PY'
+import os, boto3
+endpoint = os.environ["AWS_ENDPOINT_URL"]
+dynamodb = boto3.client("dynamodb", endpoint_url=endpoint)
+for table, key in [("inventory", "sku"), ("reservations", "order_id"),
+                   ("shipments", "order_id"), ("audit", "id")]:
+    dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": key, "KeyType": "HASH"}])
+dynamodb.put_item(TableName="inventory", Item={"sku": {"S": "ABC"}, "available": {"N": "1000"}})
+boto3.client("sesv2", endpoint_url=endpoint).create_email_identity(EmailIdentity="orders@shop.example")
+PY
+export SENDER_ADDRESS="orders@shop.example" INVENTORY_TABLE="inventory" RESERVATIONS_TABLE="reservations"
+export SHIPMENTS_TABLE="shipments" AUDIT_TABLE="audit"
+
+sample_for() {
+  case "$1" in
+    audit) echo "events/ec2-stopped.json" ;;
+    shipping) echo "events/sqs-order-created-batch.json" ;;
+    *) echo "events/order-created.json" ;;
+  esac
+}
+
+printf '| function | sample event | bootstrap (bytes) | zip (bytes) | RIE init, median of 5 (ms) | first response |\n|---|---|---|---|---|---|\n'
 for fn in "${functions[@]}"; do
   cargo lambda build --release -p "$fn" --output-format zip >&2
   cargo lambda build --release -p "$fn" >&2
-  bootstrap="target/lambda/$fn/bootstrap"
-  zip="target/lambda/$fn/bootstrap.zip"
-  sample="events/order-created.json"
+  bootstrap="$target/lambda/$fn/bootstrap"
+  zip="$target/lambda/$fn/bootstrap.zip"
+  sample="$(sample_for "$fn")"
   inits=()
+  response=""
   for _ in 1 2 3 4 5; do
-    port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-    api="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    port="$(free_port)"
+    api="$(free_port)"
     log="$(mktemp)"
     "$LAMBDA_RIE" --runtime-interface-emulator-address "127.0.0.1:$port" --runtime-api-address "127.0.0.1:$api" "$bootstrap" >"$log" 2>&1 &
     rie=$!
     for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
-    python3 -c "import urllib.request; urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:$port/2015-03-31/functions/function/invocations', data=open('$sample','rb').read()), timeout=60).read()"
+    answer="$(python3 -c "import urllib.request; print(urllib.request.urlopen(urllib.request.Request('http://127.0.0.1:$port/2015-03-31/functions/function/invocations', data=open('$sample','rb').read()), timeout=60).read().decode())")"
+    [ -n "$response" ] || response="$answer"
     sleep 0.2
     kill "$rie"; wait "$rie" 2>/dev/null || true
     inits+=("$(grep -o 'INIT REPORT(durationMs: [0-9.]*' "$log" | grep -o '[0-9.]*$' || echo 0)")
     rm -f "$log"
   done
   init="$(printf '%s\n' "${inits[@]}" | sort -n | sed -n 3p)"
-  printf '| %s | %s | %s | %s |\n' "$fn" "$(stat -c %s "$bootstrap")" "$(stat -c %s "$zip")" "$init"
+  if [[ "$response" == *errorType* ]]; then status="error"; else status="ok"; fi
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$fn" "$(basename "$sample")" "$(stat -c %s "$bootstrap")" "$(stat -c %s "$zip")" "$init" "$status"
+  printf '%s first response: %s\n' "$fn" "$response" >&2
 done

@@ -1,18 +1,22 @@
 //! **email**: sends the customer a confirmation e-mail when an `OrderCreated` event arrives.
 //!
 //! Subscribed to `OrderCreated` on the orders bus (see `template.yaml`). The message is composed
-//! by [`message::compose`]; the address only ever appears masked in logs and responses.
+//! by [`message::compose`] and sent through Amazon SES v2 from `SENDER_ADDRESS`
+//! ([`mailer::send`]); the address only ever appears masked in logs, errors and responses.
 
 use eventbridge_lambda::{Context, Event, OrderCreated, handler};
 use serde::Serialize;
 
+mod mailer;
 mod message;
 
-/// Configuration read once at cold start.
+/// Configuration and the SES client, built once at cold start.
 #[derive(Debug)]
 struct Config {
-    /// The address confirmations are sent from (`SENDER_ADDRESS`).
+    /// The address confirmations are sent from (`SENDER_ADDRESS`, a verified SES identity).
     sender: String,
+    /// The SES v2 client.
+    ses: aws_sdk_sesv2::Client,
 }
 
 impl Config {
@@ -22,7 +26,11 @@ impl Config {
         if !sender.contains('@') {
             return Err(ConfigError::Sender(sender));
         }
-        Ok(Self { sender })
+        let config = eventbridge_lambda::aws::sdk_config().await;
+        Ok(Self {
+            sender,
+            ses: aws_sdk_sesv2::Client::new(&config),
+        })
     }
 }
 
@@ -47,6 +55,13 @@ struct Confirmation {
 enum EmailError {
     #[error("order {order_id}: recipient {recipient} is not a deliverable address")]
     InvalidRecipient { order_id: String, recipient: String },
+    #[error("order {order_id}: confirmation to {recipient} not sent: {source}")]
+    Send {
+        order_id: String,
+        recipient: String,
+        #[source]
+        source: mailer::SendError,
+    },
 }
 
 // One confirmation per order, even when the producer re-sends it as a new event.
@@ -72,6 +87,20 @@ async fn send_confirmation(
         lines = order.items.len(),
         "order confirmation composed"
     );
+    let message_id =
+        mailer::send(&config.ses, &email)
+            .await
+            .map_err(|source| EmailError::Send {
+                order_id: order.order_id.clone(),
+                recipient: recipient.clone(),
+                source,
+            })?;
+    tracing::info!(
+        order_id = %order.order_id,
+        recipient = %order.customer_email,
+        message_id = %message_id,
+        "order confirmation sent"
+    );
     Ok(Confirmation {
         order_id: order.order_id.clone(),
         recipient,
@@ -81,12 +110,37 @@ async fn send_confirmation(
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use aws_sdk_sesv2::config::{Credentials, Region};
+    use eventbridge_lambda_testing::MotoServer;
+    use std::sync::OnceLock;
 
-    fn order_event(email: &str) -> Event<OrderCreated> {
+    /// One moto server for this test binary (its watchdog stops it when the tests end).
+    fn moto() -> &'static MotoServer {
+        static MOTO: OnceLock<MotoServer> = OnceLock::new();
+        MOTO.get_or_init(|| MotoServer::start().expect("moto server (source scripts/env.sh)"))
+    }
+
+    /// Messages moto's SES recorded as sent, from its `/moto-api/data.json`.
+    fn sent_messages() -> Vec<serde_json::Value> {
+        let url = format!("{}/moto-api/data.json", moto().endpoint());
+        let text = ureq::get(&url)
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        let data: serde_json::Value = serde_json::from_str(&text).unwrap();
+        data["ses"]["Message"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn order_event(order_id: &str, email: &str) -> Event<OrderCreated> {
         let detail = serde_json::json!({
-            "order_id": "8d1f0c5e-3b0a-4d1e-9f57-2f1c3a7b9e10",
+            "order_id": order_id,
             "customer_email": email,
             "items": [{"sku": "ABC", "quantity": 2}],
             "timestamp": "2023-10-27T10:00:00Z"
@@ -94,18 +148,36 @@ mod tests {
         Event::new(serde_json::from_value(detail).unwrap()).with_id("e-1")
     }
 
-    fn config() -> Config {
+    /// A configuration against moto; the sender is created as an identity when `verified`.
+    async fn config(sender: &str, verified: bool) -> Config {
+        let sdk = eventbridge_lambda::aws::config_loader()
+            .endpoint_url(moto().endpoint())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+            .load()
+            .await;
+        let ses = aws_sdk_sesv2::Client::new(&sdk);
+        if verified {
+            ses.create_email_identity()
+                .email_identity(sender)
+                .send()
+                .await
+                .unwrap();
+        }
         Config {
-            sender: "orders@shop.example".into(),
+            sender: sender.to_owned(),
+            ses,
         }
     }
 
     #[tokio::test]
-    async fn confirmation_names_the_order_and_masks_the_address() {
+    async fn the_confirmation_is_sent_through_ses_and_the_response_is_masked() {
+        let config = config("orders@shop.example", true).await;
+        let order_id = "8d1f0c5e-3b0a-4d1e-9f57-2f1c3a7b9e10";
         let confirmation = send_confirmation(
-            order_event("customer@example.com"),
+            order_event(order_id, "customer@example.com"),
             Context::default(),
-            &config(),
+            &config,
         )
         .await
         .unwrap();
@@ -116,13 +188,57 @@ mod tests {
         );
         let json = serde_json::to_string(&confirmation).unwrap();
         assert!(!json.contains("customer@example.com"), "{json}");
+
+        // SES really has the message: from the sender, to the full address, with the body.
+        let sent: Vec<_> = sent_messages()
+            .into_iter()
+            .filter(|message| message["subject"] == confirmation.subject.as_str())
+            .collect();
+        assert_eq!(sent.len(), 1, "{sent:?}");
+        assert_eq!(sent[0]["source"], "orders@shop.example");
+        assert_eq!(
+            sent[0]["destinations"]["ToAddresses"],
+            serde_json::json!(["customer@example.com"])
+        );
+        assert_eq!(
+            sent[0]["body"],
+            format!("Thank you for your order {order_id}.\n\nItems:\n  2 x ABC\n")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unverified_sender_is_a_typed_error_without_the_address() {
+        let config = config("unverified@shop.example", false).await;
+        let error = send_confirmation(
+            order_event("o-unverified", "customer@example.com"),
+            Context::default(),
+            &config,
+        )
+        .await
+        .unwrap_err();
+        let text = error.to_string();
+        assert!(
+            text.starts_with("order o-unverified: confirmation to c***@example.com not sent: SES SendEmail failed: "),
+            "{text}"
+        );
+        assert!(!text.contains("customer@example.com"), "{text}");
+        assert!(
+            sent_messages()
+                .iter()
+                .all(|message| message["subject"] != "Your order o-unverified is confirmed")
+        );
     }
 
     #[tokio::test]
     async fn undeliverable_address_is_a_typed_error() {
-        let error = send_confirmation(order_event("nobody"), Context::default(), &config())
-            .await
-            .unwrap_err();
+        let config = config("orders@shop.example", false).await;
+        let error = send_confirmation(
+            order_event("8d1f0c5e-3b0a-4d1e-9f57-2f1c3a7b9e10", "nobody"),
+            Context::default(),
+            &config,
+        )
+        .await
+        .unwrap_err();
         assert_eq!(
             error.to_string(),
             "order 8d1f0c5e-3b0a-4d1e-9f57-2f1c3a7b9e10: recipient *** is not a deliverable address"

@@ -1,10 +1,75 @@
 //! The email bootstrap under the Lambda Runtime Interface Emulator: the real binary, the real
 //! Runtime API protocol. A sample event is answered; a malformed event and a handler panic give
 //! error bodies while the process stays alive (its in-memory dedup store survives both).
+//! The bootstrap sends through SES: a moto server stands in for it, and its record of sent
+//! messages shows each confirmation was sent exactly once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use eventbridge_lambda_testing::Rie;
+use eventbridge_lambda_testing::{MotoServer, Rie};
 use std::path::Path;
+use std::sync::OnceLock;
+
+/// One moto server for this test binary (its watchdog stops it when the tests end).
+fn moto() -> &'static MotoServer {
+    static MOTO: OnceLock<MotoServer> = OnceLock::new();
+    MOTO.get_or_init(|| MotoServer::start().expect("moto server (source scripts/env.sh)"))
+}
+
+/// Creates `sender` as an SES identity in moto (moto only sends from verified identities),
+/// through the real SES v2 client.
+fn verify_sender(sender: &str) {
+    use aws_sdk_sesv2::config::{Credentials, Region};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let config = eventbridge_lambda::aws::config_loader()
+            .endpoint_url(moto().endpoint())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+            .load()
+            .await;
+        aws_sdk_sesv2::Client::new(&config)
+            .create_email_identity()
+            .email_identity(sender)
+            .send()
+            .await
+            .unwrap();
+    });
+}
+
+/// The environment of a bootstrap that sends through moto's SES from `sender`.
+fn ses_env(sender: &'static str) -> Vec<(&'static str, String)> {
+    verify_sender(sender);
+    vec![
+        ("SENDER_ADDRESS", sender.to_owned()),
+        ("AWS_ENDPOINT_URL", moto().endpoint()),
+        ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+        ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+    ]
+}
+
+/// How many messages moto's SES sent from `sender` with `subject` (its `/moto-api/data.json`).
+fn sent(sender: &str, subject: &str) -> usize {
+    let text = ureq::get(format!("{}/moto-api/data.json", moto().endpoint()))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let data: serde_json::Value = serde_json::from_str(&text).unwrap();
+    data["ses"]["Message"]
+        .as_array()
+        .map(|messages| {
+            messages
+                .iter()
+                .filter(|message| message["source"] == sender && message["subject"] == subject)
+                .count()
+        })
+        .unwrap_or(0)
+}
 
 fn sample(name: &str) -> Vec<u8> {
     std::fs::read(format!(
@@ -23,14 +88,14 @@ fn bootstrap_answers_events_errors_and_panics_and_stays_warm() {
     panicking["id"] = "panic-me".into();
     // Another order: the function de-duplicates on `order_id`.
     panicking["detail"]["order_id"] = "0b9e8c1d-0000-4000-8000-000000000001".into();
-    let rie = Rie::start(
-        Path::new(env!("CARGO_BIN_EXE_email")),
-        &[
-            ("SENDER_ADDRESS", "orders@shop.example"),
-            ("EVENTBRIDGE_LAMBDA_INJECT_PANIC_FOR_ID", "panic-me"),
-        ],
-    )
-    .unwrap();
+    let mut env = ses_env("orders@shop.example");
+    env.push((
+        "EVENTBRIDGE_LAMBDA_INJECT_PANIC_FOR_ID",
+        "panic-me".to_owned(),
+    ));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let rie = Rie::start(Path::new(env!("CARGO_BIN_EXE_email")), &env).unwrap();
+    let subject = "Your order 8d1f0c5e-3b0a-4d1e-9f57-2f1c3a7b9e10 is confirmed";
 
     // 1. A sample event is answered with the function's response.
     let answer = rie.invoke(&order).unwrap();
@@ -45,6 +110,8 @@ fn bootstrap_answers_events_errors_and_panics_and_stays_warm() {
         "{}",
         rie.logs()
     );
+    // ... and the e-mail was really sent through SES.
+    assert_eq!(sent("orders@shop.example", subject), 1, "{}", rie.logs());
 
     // 2. A malformed event: a typed error body naming the problem and the event.
     let mut malformed = order_json.clone();
@@ -106,22 +173,27 @@ fn bootstrap_answers_events_errors_and_panics_and_stays_warm() {
     );
     // The full address never reaches the logs.
     assert!(!logs.contains("customer@example.com"), "{logs}");
+    // The duplicate did not send a second e-mail.
+    assert_eq!(sent("orders@shop.example", subject), 1);
 }
 
 #[test]
 fn json_logs_carry_request_and_event_fields_and_mask_the_address() {
-    let rie = Rie::start(
-        Path::new(env!("CARGO_BIN_EXE_email")),
-        &[
-            ("SENDER_ADDRESS", "orders@shop.example"),
-            ("AWS_LAMBDA_LOG_FORMAT", "JSON"),
-        ],
-    )
-    .unwrap();
+    let mut env = ses_env("confirmations@shop.example");
+    env.push(("AWS_LAMBDA_LOG_FORMAT", "JSON".to_owned()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let rie = Rie::start(Path::new(env!("CARGO_BIN_EXE_email")), &env).unwrap();
     let order = sample("order-created.json");
     let event_id = serde_json::from_slice::<serde_json::Value>(&order).unwrap()["id"].clone();
     let answer = rie.invoke(&order).unwrap();
     assert_eq!(answer.status, 200, "{}", rie.logs());
+    assert_eq!(
+        sent(
+            "confirmations@shop.example",
+            "Your order 8d1f0c5e-3b0a-4d1e-9f57-2f1c3a7b9e10 is confirmed"
+        ),
+        1
+    );
     std::thread::sleep(std::time::Duration::from_millis(100));
     let logs = rie.logs();
     let line = logs

@@ -8,8 +8,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod input;
+mod output;
 mod publish;
+mod route;
 mod test_event_pattern;
+mod transform;
 
 /// A local EventBridge.
 #[derive(Debug, Parser)]
@@ -26,6 +29,10 @@ enum Command {
     /// Publish OrderCreated events to a bus, like `aws events put-events` (typed, batched,
     /// retried).
     Publish(publish::Args),
+    /// List every bus, rule, pattern and target of the SAM template.
+    Routes(route::RoutesArgs),
+    /// Show which targets an event reaches and the exact payload each receives.
+    Route(route::RouteArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,5 +40,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::TestEventPattern(args) => test_event_pattern::run(&args),
         Command::Publish(args) => publish::run(&args),
+        Command::Routes(args) => route::run_routes(&args),
+        Command::Route(args) => route::run_route(&args),
     }
 }

@@ -48,7 +48,7 @@ enum UsageError {
 pub(crate) fn run(args: &Args) -> ExitCode {
     match publish(args) {
         Ok((output, all_delivered)) => {
-            println!("{output}");
+            crate::output::line(format_args!("{output}"));
             if all_delivered {
                 ExitCode::SUCCESS
             } else {

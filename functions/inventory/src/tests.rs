@@ -1,0 +1,253 @@
+//! The handler against a real DynamoDB API (moto server on loopback) through the real SDK client.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::*;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use eventbridge_lambda_testing::MotoServer;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// One moto server for this test binary (its watchdog stops it when the tests end).
+fn moto() -> &'static MotoServer {
+    static MOTO: OnceLock<MotoServer> = OnceLock::new();
+    MOTO.get_or_init(|| MotoServer::start().expect("moto server (source scripts/env.sh)"))
+}
+
+async fn client() -> Client {
+    let config = eventbridge_lambda::aws::config_loader()
+        .endpoint_url(moto().endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await;
+    Client::new(&config)
+}
+
+async fn create_table(client: &Client, prefix: &str, key: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let name = format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    client
+        .create_table()
+        .table_name(&name)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(key)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name(key)
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    name
+}
+
+/// Fresh inventory and reservations tables, laid out as `template.yaml` declares them, with stock.
+async fn tables(stock: &[(&str, u64)]) -> Tables {
+    let client = client().await;
+    let inventory = create_table(&client, "inventory", "sku").await;
+    let reservations = create_table(&client, "reservations", "order_id").await;
+    for (sku, available) in stock {
+        client
+            .put_item()
+            .table_name(&inventory)
+            .item("sku", AttributeValue::S((*sku).to_owned()))
+            .item("available", AttributeValue::N(available.to_string()))
+            .send()
+            .await
+            .unwrap();
+    }
+    Tables {
+        client,
+        inventory,
+        reservations,
+    }
+}
+
+async fn available(tables: &Tables, sku: &str) -> i64 {
+    let item = tables
+        .client
+        .get_item()
+        .table_name(&tables.inventory)
+        .key("sku", AttributeValue::S(sku.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    item["available"].as_n().unwrap().parse().unwrap()
+}
+
+async fn record(tables: &Tables, order_id: &str) -> Option<HashMap<String, AttributeValue>> {
+    tables
+        .client
+        .get_item()
+        .table_name(&tables.reservations)
+        .key("order_id", AttributeValue::S(order_id.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+fn order(order_id: &str, items: &[(&str, u32)]) -> Event<OrderCreated> {
+    let items: Vec<_> = items
+        .iter()
+        .map(|(sku, quantity)| serde_json::json!({"sku": sku, "quantity": quantity}))
+        .collect();
+    let detail = serde_json::json!({
+        "order_id": order_id,
+        "customer_email": "customer@example.com",
+        "items": items,
+        "timestamp": "2023-10-27T10:00:00Z"
+    });
+    Event::new(serde_json::from_value(detail).unwrap()).with_id(format!("event-{order_id}"))
+}
+
+fn skus(value: &AttributeValue) -> Vec<String> {
+    value
+        .as_l()
+        .unwrap()
+        .iter()
+        .map(|sku| sku.as_s().unwrap().clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn every_line_is_reserved_and_recorded_in_one_transaction() {
+    let tables = tables(&[("ABC", 5), ("XYZ", 5)]).await;
+    let reservation = reserve_stock(order("o-1", &[("ABC", 2), ("XYZ", 1), ("ABC", 1)]), &tables)
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&reservation).unwrap(),
+        serde_json::json!({"order_id": "o-1", "status": "RESERVED"})
+    );
+    assert_eq!(available(&tables, "ABC").await, 2);
+    assert_eq!(available(&tables, "XYZ").await, 4);
+    let record = record(&tables, "o-1").await.unwrap();
+    assert_eq!(record["status"].as_s().unwrap(), "RESERVED");
+    let items = record["items"].as_l().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].as_m().unwrap()["sku"].as_s().unwrap(), "ABC");
+    assert_eq!(items[0].as_m().unwrap()["quantity"].as_n().unwrap(), "3");
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(record["reserved_at"].as_s().unwrap()).is_ok(),
+        "{record:?}"
+    );
+}
+
+#[tokio::test]
+async fn out_of_stock_is_ok_recorded_and_reserves_nothing() {
+    let tables = tables(&[("ABC", 5), ("XYZ", 1)]).await;
+    let reservation = reserve_stock(
+        order("o-2", &[("ABC", 2), ("XYZ", 2), ("NOPE", 1)]),
+        &tables,
+    )
+    .await
+    .unwrap();
+    assert_eq!(reservation.status, Status::OutOfStock);
+    // A SKU that is not in the inventory table has no stock either.
+    assert_eq!(reservation.short_skus, vec!["NOPE", "XYZ"]);
+    assert!(!reservation.already_recorded);
+    // All or nothing: ABC, which had stock, was not decremented.
+    assert_eq!(available(&tables, "ABC").await, 5);
+    assert_eq!(available(&tables, "XYZ").await, 1);
+    let record = record(&tables, "o-2").await.unwrap();
+    assert_eq!(record["status"].as_s().unwrap(), "OUT_OF_STOCK");
+    assert_eq!(skus(&record["short_skus"]), vec!["NOPE", "XYZ"]);
+    assert!(record.contains_key("recorded_at"), "{record:?}");
+}
+
+#[tokio::test]
+async fn an_order_reserved_before_is_ok_and_not_reserved_twice() {
+    let tables = tables(&[("ABC", 5)]).await;
+    let first = reserve_stock(order("o-3", &[("ABC", 2)]), &tables)
+        .await
+        .unwrap();
+    // A new event for the same order (the dedup store would normally skip it; the table is the
+    // last line of defence).
+    let again = reserve_stock(order("o-3", &[("ABC", 2)]), &tables)
+        .await
+        .unwrap();
+    assert_eq!(first.status, Status::Reserved);
+    assert_eq!(again.status, Status::Reserved);
+    assert!(again.already_recorded);
+    assert_eq!(available(&tables, "ABC").await, 3);
+
+    // The same holds for an order recorded out of stock.
+    let short = reserve_stock(order("o-4", &[("ABC", 9)]), &tables)
+        .await
+        .unwrap();
+    let short_again = reserve_stock(order("o-4", &[("ABC", 9)]), &tables)
+        .await
+        .unwrap();
+    assert_eq!(short.status, Status::OutOfStock);
+    assert_eq!(short_again.status, Status::OutOfStock);
+    assert_eq!(short_again.short_skus, vec!["ABC"]);
+    assert!(short_again.already_recorded);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_orders_racing_for_ten_units_never_oversell() {
+    let tables = tables(&[("LAST", 10)]).await;
+    let orders = (0..20).map(|n| {
+        let tables = &tables;
+        async move {
+            reserve_stock(order(&format!("race-{n}"), &[("LAST", 1)]), tables)
+                .await
+                .unwrap()
+        }
+    });
+    let outcomes = futures_util::future::join_all(orders).await;
+    let reserved = outcomes
+        .iter()
+        .filter(|outcome| outcome.status == Status::Reserved)
+        .count();
+    let short = outcomes
+        .iter()
+        .filter(|outcome| outcome.status == Status::OutOfStock)
+        .count();
+    assert_eq!((reserved, short), (10, 10), "{outcomes:?}");
+    assert_eq!(available(&tables, "LAST").await, 0);
+    for (n, outcome) in outcomes.iter().enumerate() {
+        let record = record(&tables, &format!("race-{n}")).await.unwrap();
+        let expected = if outcome.status == Status::Reserved {
+            "RESERVED"
+        } else {
+            "OUT_OF_STOCK"
+        };
+        assert_eq!(record["status"].as_s().unwrap(), expected);
+    }
+}
+
+#[tokio::test]
+async fn a_store_failure_is_an_error_to_retry() {
+    let mut tables = tables(&[("ABC", 5)]).await;
+    tables.inventory = "no-such-table".into();
+    let error = reserve_stock(order("o-5", &[("ABC", 1)]), &tables)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().starts_with("order o-5: "), "{error}");
+    assert!(record(&tables, "o-5").await.is_none());
+}

@@ -1,0 +1,198 @@
+//! The handler against a real DynamoDB API (moto server on loopback) through the real SDK client,
+//! fed the way Lambda feeds it: an SQS batch through the framework's dispatcher.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::*;
+use aws_sdk_dynamodb::config::{Credentials, Region};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use eventbridge_lambda::{Context, Dispatcher};
+use eventbridge_lambda_testing::MotoServer;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// One moto server for this test binary (its watchdog stops it when the tests end).
+fn moto() -> &'static MotoServer {
+    static MOTO: OnceLock<MotoServer> = OnceLock::new();
+    MOTO.get_or_init(|| MotoServer::start().expect("moto server (source scripts/env.sh)"))
+}
+
+/// A fresh shipments table, laid out as `template.yaml` declares it (key `order_id`).
+async fn shipments() -> Shipments {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let config = eventbridge_lambda::aws::config_loader()
+        .endpoint_url(moto().endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await;
+    let client = Client::new(&config);
+    let table = format!(
+        "shipments-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    );
+    client
+        .create_table()
+        .table_name(&table)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("order_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("order_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .unwrap();
+    Shipments { client, table }
+}
+
+async fn shipment(
+    shipments: &Shipments,
+    order_id: &str,
+) -> Option<HashMap<String, AttributeValue>> {
+    shipments
+        .client
+        .get_item()
+        .table_name(&shipments.table)
+        .key("order_id", AttributeValue::S(order_id.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+fn sample(name: &str) -> Value {
+    let path = format!("{}/../../events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+type Shipped = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<ShipmentRequest, ShippingError>> + Send>,
+>;
+
+/// The dispatcher the generated `main` builds: de-duplication on `order_id`.
+fn dispatcher(
+    shipments: Shipments,
+) -> Dispatcher<OrderCreated, impl Fn(Event<OrderCreated>, Context) -> Shipped> {
+    let shipments = Arc::new(shipments);
+    Dispatcher::new(move |event: Event<OrderCreated>, _ctx: Context| {
+        let shipments = shipments.clone();
+        Box::pin(async move { request_shipment(event, &shipments).await }) as Shipped
+    })
+    .with_key(|event| Some(event.detail.order_id.clone()))
+}
+
+#[tokio::test]
+async fn an_sqs_batch_records_every_order_and_a_bad_record_fails_alone() {
+    let shipments = shipments().await;
+    let mut batch = sample("sqs-order-created-batch.json");
+    let good: Vec<(String, String)> = batch["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|record| {
+            let body: Value = serde_json::from_str(record["body"].as_str().unwrap()).unwrap();
+            (
+                body["detail"]["order_id"].as_str().unwrap().to_owned(),
+                body["detail"]["items"]
+                    .as_array()
+                    .unwrap()
+                    .len()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(good.len(), 2);
+    // A third record whose body is an order without items: it fails, the others do not.
+    let mut bad = batch["Records"][0].clone();
+    bad["messageId"] = "bad-record".into();
+    let mut body: Value = serde_json::from_str(bad["body"].as_str().unwrap()).unwrap();
+    body["id"] = "bad-event".into();
+    body["detail"]["order_id"] = "bad-order".into();
+    body["detail"].as_object_mut().unwrap().remove("items");
+    bad["body"] = body.to_string().into();
+    batch["Records"].as_array_mut().unwrap().insert(1, bad);
+
+    let dispatcher = dispatcher(shipments.clone());
+    let payload = serde_json::to_vec(&batch).unwrap();
+    let response = dispatcher
+        .invoke(&payload, Context::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&response).unwrap(),
+        json!({"batchItemFailures": [{"itemIdentifier": "bad-record"}]})
+    );
+    for (order_id, lines) in &good {
+        let record = shipment(&shipments, order_id).await.unwrap();
+        assert_eq!(record["status"].as_s().unwrap(), "REQUESTED", "{record:?}");
+        assert_eq!(&record["items"].as_l().unwrap().len().to_string(), lines);
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(record["requested_at"].as_s().unwrap()).is_ok()
+        );
+    }
+    assert!(shipment(&shipments, "bad-order").await.is_none());
+
+    // The same batch redelivered: nothing new is written, the good records succeed again.
+    let again = dispatcher
+        .invoke(&payload, Context::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_value(&again).unwrap(),
+        json!({"batchItemFailures": [{"itemIdentifier": "bad-record"}]})
+    );
+}
+
+#[tokio::test]
+async fn an_existing_request_is_a_duplicate_and_ok() {
+    let shipments = shipments().await;
+    let event: Event<OrderCreated> = serde_json::from_value(sample("order-created.json")).unwrap();
+    let order_id = event.detail.order_id.clone();
+    let first = request_shipment(event.clone(), &shipments).await.unwrap();
+    let written = shipment(&shipments, &order_id).await.unwrap();
+    // A new event for the same order, past the de-duplication store.
+    let again = request_shipment(event.with_id("another-event"), &shipments)
+        .await
+        .unwrap();
+    assert!(!first.duplicate);
+    assert!(again.duplicate);
+    assert_eq!(
+        serde_json::to_value(&again).unwrap(),
+        json!({"order_id": order_id, "status": "REQUESTED", "duplicate": true})
+    );
+    // The first request is kept as written.
+    assert_eq!(shipment(&shipments, &order_id).await.unwrap(), written);
+}
+
+#[tokio::test]
+async fn a_store_failure_is_an_error_and_the_record_is_redelivered() {
+    let mut shipments = shipments().await;
+    shipments.table = "no-such-table".into();
+    let dispatcher = dispatcher(shipments);
+    let batch = sample("sqs-order-created-batch.json");
+    let response = dispatcher
+        .invoke(&serde_json::to_vec(&batch).unwrap(), Context::default())
+        .await
+        .unwrap();
+    let failures = serde_json::to_value(&response).unwrap()["batchItemFailures"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(failures, 2);
+}
