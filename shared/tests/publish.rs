@@ -191,13 +191,20 @@ async fn retryable_entry_failures_are_resent_until_delivered_and_permanent_ones_
             }
             Delivery::Delivered { event_id, attempts } => {
                 assert_eq!(event_id, &format!("event-o-{n}"));
-                assert_eq!(*attempts, if n.is_multiple_of(3) { 3 } else { 1 }, "order {n}");
+                assert_eq!(
+                    *attempts,
+                    if n.is_multiple_of(3) { 3 } else { 1 },
+                    "order {n}"
+                );
             }
         }
     }
     assert_eq!(report.failures().count(), 200 / 7);
     // Resent entries were only the retryable ones: 200 first sends + 2 resends for each n%3==0 (not n%7==0).
-    let resends = (1..=200usize).filter(|n| n.is_multiple_of(3) && !n.is_multiple_of(7)).count() * 2;
+    let resends = (1..=200usize)
+        .filter(|n| n.is_multiple_of(3) && !n.is_multiple_of(7))
+        .count()
+        * 2;
     assert_eq!(entries_of(&server).len(), 200 + resends);
 }
 
