@@ -18,3 +18,5 @@ echo "== template lints (cfn-lint, cfn-lint-serverless, sam validate --lint)" >&
 bash scripts/lint-template.sh
 echo "== cargo test" >&2
 cargo test --workspace --all-features --locked
+echo "== release builds of every function (cargo lambda, size targets)" >&2
+bash scripts/build-functions.sh

@@ -400,7 +400,7 @@ where
         match self.store.claim(&key, in_progress_until).await {
             Ok(Claim::Acquired) => {}
             Ok(Claim::Completed(response)) => {
-                info!(event_id = %id, "duplicate delivery skipped: event already processed");
+                info!(dedup_key = %id, "duplicate delivery skipped: event already processed");
                 return Ok(Outcome::Duplicate(response));
             }
             Ok(Claim::InProgress) => return Err(EventError::InProgress { id: id.to_owned() }),
