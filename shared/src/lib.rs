@@ -56,6 +56,7 @@ pub mod logging;
 pub mod publish;
 pub mod redact;
 pub mod runtime;
+pub mod settings;
 
 pub use decode::DecodeError;
 pub use dedup::{DedupStore, MemoryStore};

@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
+use eventbridge_lambda::settings::{self, MissingSetting};
 use eventbridge_lambda::{Event, handler};
 use record::{AuditRecord, Severity};
 use serde::Serialize;
@@ -30,24 +31,14 @@ struct AuditLog {
 }
 
 impl AuditLog {
-    async fn from_env() -> Result<Self, ConfigError> {
-        let table = match std::env::var("AUDIT_TABLE") {
-            Ok(table) if !table.is_empty() => table,
-            _ => return Err(ConfigError::Missing("AUDIT_TABLE")),
-        };
+    async fn from_env() -> Result<Self, MissingSetting> {
+        let table = settings::required("AUDIT_TABLE")?;
         let config = eventbridge_lambda::aws::sdk_config().await;
         Ok(Self {
             client: Client::new(&config),
             table,
         })
     }
-}
-
-/// Invalid configuration: the cold start fails with this message.
-#[derive(Debug, thiserror::Error)]
-enum ConfigError {
-    #[error("environment variable {0} is not set")]
-    Missing(&'static str),
 }
 
 /// What the function did (returned and stored for duplicate deliveries).

@@ -6,6 +6,7 @@
 //! not at all. Out of stock is a business outcome, recorded as `OUT_OF_STOCK` and returned `Ok`;
 //! an order recorded before is `Ok` too (idempotent). Other failures are errors, retried.
 
+use eventbridge_lambda::settings::{MissingSetting, required};
 use eventbridge_lambda::{Event, OrderCreated, handler};
 use serde::Serialize;
 use std::time::Duration;
@@ -20,7 +21,7 @@ use table::{Attempt, TableError, Tables};
 const ATTEMPTS: u32 = 4;
 
 /// Configuration and clients, built once at cold start.
-async fn init() -> Result<Tables, ConfigError> {
+async fn init() -> Result<Tables, MissingSetting> {
     let inventory = required("INVENTORY_TABLE")?;
     let reservations = required("RESERVATIONS_TABLE")?;
     let config = eventbridge_lambda::aws::sdk_config().await;
@@ -29,20 +30,6 @@ async fn init() -> Result<Tables, ConfigError> {
         inventory,
         reservations,
     })
-}
-
-fn required(name: &'static str) -> Result<String, ConfigError> {
-    match std::env::var(name) {
-        Ok(value) if !value.is_empty() => Ok(value),
-        _ => Err(ConfigError::Missing(name)),
-    }
-}
-
-/// Invalid configuration: the cold start fails with this message.
-#[derive(Debug, thiserror::Error)]
-enum ConfigError {
-    #[error("environment variable {0} is not set")]
-    Missing(&'static str),
 }
 
 /// The recorded state of an order's reservation.

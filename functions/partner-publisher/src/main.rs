@@ -11,6 +11,7 @@
 //!   Lambda retries it and then sends it to the function's on-failure destination.
 
 use eventbridge_lambda::publish::Publisher;
+use eventbridge_lambda::settings::{self, MissingSetting};
 use eventbridge_lambda::{Event, OrderCreated, handler};
 
 mod forward;
@@ -25,14 +26,8 @@ struct State {
     publisher: Publisher,
 }
 
-/// Invalid configuration: the cold start fails with this message.
-#[derive(Debug, thiserror::Error)]
-#[error("{0} is not set")]
-struct MissingSetting(&'static str);
-
 async fn init() -> Result<State, MissingSetting> {
-    let table = std::env::var("PARTNER_SOURCES_TABLE")
-        .map_err(|_| MissingSetting("PARTNER_SOURCES_TABLE"))?;
+    let table = settings::required("PARTNER_SOURCES_TABLE")?;
     let config = eventbridge_lambda::aws::sdk_config().await;
     Ok(State {
         registry: Registry::new(aws_sdk_dynamodb::Client::new(&config), table),

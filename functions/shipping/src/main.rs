@@ -9,6 +9,7 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use eventbridge_lambda::settings::{self, MissingSetting};
 use eventbridge_lambda::{Event, OrderCreated, handler};
 use serde::Serialize;
 
@@ -23,24 +24,14 @@ struct Shipments {
 }
 
 impl Shipments {
-    async fn from_env() -> Result<Self, ConfigError> {
-        let table = match std::env::var("SHIPMENTS_TABLE") {
-            Ok(table) if !table.is_empty() => table,
-            _ => return Err(ConfigError::Missing("SHIPMENTS_TABLE")),
-        };
+    async fn from_env() -> Result<Self, MissingSetting> {
+        let table = settings::required("SHIPMENTS_TABLE")?;
         let config = eventbridge_lambda::aws::sdk_config().await;
         Ok(Self {
             client: Client::new(&config),
             table,
         })
     }
-}
-
-/// Invalid configuration: the cold start fails with this message.
-#[derive(Debug, thiserror::Error)]
-enum ConfigError {
-    #[error("environment variable {0} is not set")]
-    Missing(&'static str),
 }
 
 /// What the function did for one order (stored for duplicate deliveries).
