@@ -350,6 +350,96 @@ async fn missing_bus_is_refused_before_sending() {
 }
 
 #[tokio::test]
+async fn published_events_are_delivered_through_a_rule_to_an_sqs_target() {
+    let config = eventbridge_lambda::aws::config_loader()
+        .endpoint_url(moto().endpoint())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await;
+    let events = Client::new(&config);
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    events
+        .create_event_bus()
+        .name("orders-delivery")
+        .send()
+        .await
+        .unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name("shipping-observe")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue_arn = "arn:aws:sqs:us-east-1:123456789012:shipping-observe";
+    events
+        .put_rule()
+        .name("order-created")
+        .event_bus_name("orders-delivery")
+        .event_pattern(r#"{"source": ["com.ecommerce.orders"], "detail-type": ["OrderCreated"]}"#)
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule("order-created")
+        .event_bus_name("orders-delivery")
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(queue_arn)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let publisher = Publisher::put_events(events, "orders-delivery")
+        .await
+        .unwrap();
+    let entries: Vec<Entry> = (0..3).map(|n| Entry::new(&order(n)).unwrap()).collect();
+    let report = publisher.publish(&entries).await.unwrap();
+    assert!(report.all_delivered(), "{report:?}");
+    let mut received = Vec::new();
+    for _ in 0..10 {
+        let output = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        for message in output.messages() {
+            let event: Value = serde_json::from_str(message.body().unwrap()).unwrap();
+            received.push((
+                event["id"].as_str().unwrap().to_owned(),
+                event["detail"]["order_id"].as_str().unwrap().to_owned(),
+            ));
+        }
+        if received.len() == 3 {
+            break;
+        }
+    }
+    received.sort();
+    let mut expected: Vec<(String, String)> = report
+        .deliveries
+        .iter()
+        .enumerate()
+        .map(|(n, delivery)| match delivery {
+            Delivery::Delivered { event_id, .. } => (event_id.clone(), format!("o-{n}")),
+            Delivery::Failed { .. } => panic!("{delivery:?}"),
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(
+        received, expected,
+        "every published event reached the queue, with the id the report gave"
+    );
+}
+
+#[tokio::test]
 async fn publishes_to_a_real_bus_on_moto() {
     let client = client(&moto().endpoint()).await;
     client
