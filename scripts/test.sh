@@ -16,7 +16,7 @@ echo "== cargo clippy" >&2
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 echo "== template lints (cfn-lint, cfn-lint-serverless, sam validate --lint)" >&2
 bash scripts/lint-template.sh
-echo "== cargo test" >&2
-cargo test --workspace --all-features --locked
 echo "== release builds of every function (cargo lambda, size targets)" >&2
 bash scripts/build-functions.sh
+echo "== cargo test" >&2
+cargo test --workspace --all-features --locked
