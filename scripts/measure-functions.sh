@@ -37,7 +37,7 @@ import os, boto3
 endpoint = os.environ["AWS_ENDPOINT_URL"]
 dynamodb = boto3.client("dynamodb", endpoint_url=endpoint)
 for table, key in [("inventory", "sku"), ("reservations", "order_id"),
-                   ("shipments", "order_id"), ("audit", "id")]:
+                   ("shipments", "order_id"), ("audit", "id"), ("partner-sources", "store_id")]:
     dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
                           AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
                           KeySchema=[{"AttributeName": key, "KeyType": "HASH"}])
@@ -45,7 +45,7 @@ dynamodb.put_item(TableName="inventory", Item={"sku": {"S": "ABC"}, "available":
 boto3.client("sesv2", endpoint_url=endpoint).create_email_identity(EmailIdentity="orders@shop.example")
 PY
 export SENDER_ADDRESS="orders@shop.example" INVENTORY_TABLE="inventory" RESERVATIONS_TABLE="reservations"
-export SHIPMENTS_TABLE="shipments" AUDIT_TABLE="audit"
+export SHIPMENTS_TABLE="shipments" AUDIT_TABLE="audit" PARTNER_SOURCES_TABLE="partner-sources"
 
 sample_for() {
   case "$1" in
