@@ -6,13 +6,9 @@
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{Credentials, Region};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use criterion::{Criterion, criterion_group, criterion_main};
 use eventbridge_lambda::dedup::{CachedStore, Claim, DedupStore, DynamoStore, MemoryStore};
-use eventbridge_lambda_testing::MotoServer;
+use eventbridge_lambda_testing::{MotoServer, create_table};
 use std::time::Duration;
 
 fn bench(c: &mut Criterion) {
@@ -22,34 +18,8 @@ fn bench(c: &mut Criterion) {
         .build()
         .unwrap();
     let client = runtime.block_on(async {
-        let config = eventbridge_lambda::aws::config_loader()
-            .endpoint_url(moto.endpoint())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "bench"))
-            .load()
-            .await;
-        let client = Client::new(&config);
-        client
-            .create_table()
-            .table_name("dedup")
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("id")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("id")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .unwrap(),
-            )
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
-            .await
-            .unwrap();
+        let client = Client::new(&moto.sdk_config().await);
+        create_table(&client, "dedup", "id").await.unwrap();
         client
     });
     let durable = DynamoStore::new(client, "dedup", Duration::from_secs(3600));

@@ -3,35 +3,23 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{Credentials, Region};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, TimeToLiveSpecification,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveSpecification};
 use eventbridge_lambda::dedup::{CachedStore, Claim, DedupStore, DynamoStore, MemoryStore};
 use eventbridge_lambda::dispatch::{Outcome, Response};
 use eventbridge_lambda::{Context, Dispatcher, Event, EventError, OrderCreated};
-use eventbridge_lambda_testing::MotoServer;
 use eventbridge_lambda_testing::fault::{FaultServer, Response as FaultResponse};
+use eventbridge_lambda_testing::{MotoServer, create_table};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// One moto server for this test binary (its watchdog stops it when the tests end).
 fn moto() -> &'static MotoServer {
-    static MOTO: OnceLock<MotoServer> = OnceLock::new();
-    MOTO.get_or_init(|| MotoServer::start().expect("moto server (run through scripts/test.sh)"))
+    MotoServer::shared()
 }
 
 async fn client(endpoint: &str) -> Client {
-    let config = eventbridge_lambda::aws::config_loader()
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .load()
-        .await;
-    Client::new(&config)
+    Client::new(&eventbridge_lambda_testing::sdk_config(endpoint).await)
 }
 
 /// A fresh table laid out as `template.yaml` declares it: key `id`, TTL on `expiration`.
@@ -42,27 +30,7 @@ async fn table(client: &Client) -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::SeqCst)
     );
-    client
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .unwrap();
+    create_table(client, &name, "id").await.unwrap();
     client
         .update_time_to_live()
         .table_name(&name)

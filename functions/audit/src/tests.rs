@@ -2,56 +2,25 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
-use aws_sdk_dynamodb::config::{Credentials, Region};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use eventbridge_lambda::Detail;
 use eventbridge_lambda::decode::decode_event;
 use eventbridge_lambda_testing::MotoServer;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// One moto server for this test binary (its watchdog stops it when the tests end).
 fn moto() -> &'static MotoServer {
-    static MOTO: OnceLock<MotoServer> = OnceLock::new();
-    MOTO.get_or_init(|| MotoServer::start().expect("moto server (source scripts/env.sh)"))
+    MotoServer::shared()
 }
 
 /// A fresh audit table, laid out as `template.yaml` declares it (key `id`).
 async fn audit_log() -> AuditLog {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let config = eventbridge_lambda::aws::config_loader()
-        .endpoint_url(moto().endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .load()
-        .await;
-    let client = Client::new(&config);
+    let client = Client::new(&moto().sdk_config().await);
     let table = format!(
         "audit-{}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::SeqCst)
     );
-    client
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
+    eventbridge_lambda_testing::create_table(&client, &table, "id")
         .await
         .unwrap();
     AuditLog { client, table }

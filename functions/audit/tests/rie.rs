@@ -3,11 +3,7 @@
 //! another type is rejected with a typed error.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use aws_sdk_dynamodb::config::{Credentials, Region};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use eventbridge_lambda_testing::{MotoServer, Rie};
 use std::path::Path;
 
@@ -27,32 +23,8 @@ fn a_terminated_instance_is_recorded_and_alerted() {
         .build()
         .unwrap();
     let client = runtime.block_on(async {
-        let config = eventbridge_lambda::aws::config_loader()
-            .endpoint_url(moto.endpoint())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-            .load()
-            .await;
-        let client = aws_sdk_dynamodb::Client::new(&config);
-        client
-            .create_table()
-            .table_name("audit")
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("id")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("id")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .unwrap(),
-            )
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
+        let client = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
+        eventbridge_lambda_testing::create_table(&client, "audit", "id")
             .await
             .unwrap();
         client

@@ -3,30 +3,17 @@
 
 use super::*;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{Credentials, Region};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use eventbridge_lambda_testing::MotoServer;
 use std::collections::HashMap;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// One moto server for this test binary (its watchdog stops it when the tests end).
 fn moto() -> &'static MotoServer {
-    static MOTO: OnceLock<MotoServer> = OnceLock::new();
-    MOTO.get_or_init(|| MotoServer::start().expect("moto server (source scripts/env.sh)"))
+    MotoServer::shared()
 }
 
 async fn client() -> Client {
-    let config = eventbridge_lambda::aws::config_loader()
-        .endpoint_url(moto().endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .load()
-        .await;
-    Client::new(&config)
+    Client::new(&moto().sdk_config().await)
 }
 
 async fn create_table(client: &Client, prefix: &str, key: &str) -> String {
@@ -36,25 +23,7 @@ async fn create_table(client: &Client, prefix: &str, key: &str) -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::SeqCst)
     );
-    client
-        .create_table()
-        .table_name(&name)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(key)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name(key)
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
+    eventbridge_lambda_testing::create_table(client, &name, key)
         .await
         .unwrap();
     name

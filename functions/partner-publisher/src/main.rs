@@ -47,55 +47,22 @@ async fn forward_order(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
-    use aws_sdk_dynamodb::config::{Credentials, Region};
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-    };
     use eventbridge_lambda::publish::RetryPolicy;
     use eventbridge_lambda::publish::partner::SourceName;
     use eventbridge_lambda_testing::MotoServer;
     use eventbridge_lambda_testing::fault::{FaultServer, Response};
     use registry::Registration;
     use serde_json::{Value, json};
-    use std::sync::OnceLock;
     use std::time::Duration;
 
     fn moto() -> &'static MotoServer {
-        static MOTO: OnceLock<MotoServer> = OnceLock::new();
-        MOTO.get_or_init(|| MotoServer::start().expect("moto server (run through scripts/test.sh)"))
-    }
-
-    async fn config(endpoint: &str) -> eventbridge_lambda::aws::SdkConfig {
-        eventbridge_lambda::aws::config_loader()
-            .endpoint_url(endpoint)
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-            .load()
-            .await
+        MotoServer::shared()
     }
 
     /// A registry table on moto with one ACTIVE source for `store-1`.
     async fn registry(table: &str) -> Registry {
-        let client = aws_sdk_dynamodb::Client::new(&config(&moto().endpoint()).await);
-        client
-            .create_table()
-            .table_name(table)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("store_id")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(
-                KeySchemaElement::builder()
-                    .attribute_name("store_id")
-                    .key_type(KeyType::Hash)
-                    .build()
-                    .unwrap(),
-            )
-            .billing_mode(BillingMode::PayPerRequest)
-            .send()
+        let client = aws_sdk_dynamodb::Client::new(&moto().sdk_config().await);
+        eventbridge_lambda_testing::create_table(&client, table, "store_id")
             .await
             .unwrap();
         let registry = Registry::new(client, table);
@@ -127,7 +94,9 @@ mod tests {
             )
         })
         .unwrap();
-        let client = aws_sdk_eventbridge::Client::new(&config(&server.endpoint()).await);
+        let client = aws_sdk_eventbridge::Client::new(
+            &eventbridge_lambda_testing::sdk_config(&server.endpoint()).await,
+        );
         let publisher = Publisher::put_partner_events(client).with_retry(RetryPolicy {
             max_attempts: 3,
             base_backoff: Duration::from_millis(1),

@@ -3,58 +3,28 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
-use aws_sdk_dynamodb::config::{Credentials, Region};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+use aws_sdk_dynamodb::types::AttributeValue;
 use eventbridge_lambda::{Context, Dispatcher};
 use eventbridge_lambda_testing::MotoServer;
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
 
-/// One moto server for this test binary (its watchdog stops it when the tests end).
 fn moto() -> &'static MotoServer {
-    static MOTO: OnceLock<MotoServer> = OnceLock::new();
-    MOTO.get_or_init(|| MotoServer::start().expect("moto server (source scripts/env.sh)"))
+    MotoServer::shared()
 }
 
 /// A fresh shipments table, laid out as `template.yaml` declares it (key `order_id`).
 async fn shipments() -> Shipments {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let config = eventbridge_lambda::aws::config_loader()
-        .endpoint_url(moto().endpoint())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .load()
-        .await;
-    let client = Client::new(&config);
+    let client = Client::new(&moto().sdk_config().await);
     let table = format!(
         "shipments-{}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::SeqCst)
     );
-    client
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("order_id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("order_id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
+    eventbridge_lambda_testing::create_table(&client, &table, "order_id")
         .await
         .unwrap();
     Shipments { client, table }

@@ -87,6 +87,25 @@ impl MotoServer {
         })
     }
 
+    /// One server for the whole test binary, started on first use (its watchdog stops it when
+    /// the tests end).
+    ///
+    /// # Panics
+    /// When moto cannot start: the tests that need it cannot run (run them via scripts/test.sh).
+    pub fn shared() -> &'static MotoServer {
+        static SHARED: std::sync::OnceLock<MotoServer> = std::sync::OnceLock::new();
+        SHARED.get_or_init(|| {
+            #[allow(clippy::panic)] // test support: a clear failure of the test that needs moto
+            Self::start().unwrap_or_else(|error| panic!("{error}"))
+        })
+    }
+
+    /// An SDK configuration for this server: its endpoint, region `us-east-1`, dummy credentials
+    /// and a plain-HTTP client (moto is HTTP on loopback). Build any service client from it.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        sdk_config(&self.endpoint()).await
+    }
+
     /// The endpoint URL, e.g. `http://127.0.0.1:50123`.
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
@@ -116,4 +135,50 @@ impl Drop for MotoServer {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log_path);
     }
+}
+
+/// An SDK configuration for a local endpoint (moto, or a [`FaultServer`](crate::FaultServer)):
+/// region `us-east-1`, dummy credentials, plain HTTP.
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(aws_smithy_http_client::Builder::new().build_http())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "tests",
+        ))
+        .load()
+        .await
+}
+
+/// Creates a DynamoDB table with a string partition key `key`, billed per request (as
+/// `template.yaml` declares every table).
+///
+/// # Errors
+/// The SDK error when the table cannot be created.
+pub async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    name: &str,
+    key: &str,
+) -> Result<(), aws_sdk_dynamodb::Error> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+    };
+    let definition = AttributeDefinition::builder()
+        .attribute_name(key)
+        .attribute_type(ScalarAttributeType::S)
+        .build()?;
+    let schema = KeySchemaElement::builder()
+        .attribute_name(key)
+        .key_type(KeyType::Hash)
+        .build()?;
+    client
+        .create_table()
+        .table_name(name)
+        .attribute_definitions(definition)
+        .key_schema(schema)
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await?;
+    Ok(())
 }
