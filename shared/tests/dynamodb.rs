@@ -70,6 +70,22 @@ fn context(deadline_in: Duration) -> Context {
     ctx
 }
 
+/// A dispatcher over [`side_effect`] (no extra work) with a DynamoDB store on `table`
+/// (one-hour expiry), namespace `fn`.
+fn dedup_dispatcher(
+    count: Arc<AtomicUsize>,
+    client: Client,
+    table: impl Into<String>,
+) -> Dispatcher<OrderCreated, impl Fn(Event<OrderCreated>, Context) -> Shipment + Send + Sync> {
+    Dispatcher::new(side_effect(count, Duration::ZERO))
+        .with_store(Arc::new(DynamoStore::new(
+            client,
+            table,
+            Duration::from_secs(3600),
+        )))
+        .with_namespace("fn")
+}
+
 type Shipment = std::pin::Pin<Box<dyn std::future::Future<Output = Result<String, String>> + Send>>;
 
 /// A handler whose side effect is counting; it takes `work` to run and fails for `fail-*` orders.
@@ -167,15 +183,8 @@ async fn fifty_concurrent_deliveries_run_the_side_effect_once() {
 async fn handler_error_deletes_the_record_and_the_redelivery_runs() {
     let client = client(&moto().endpoint()).await;
     let table = table(&client).await;
-    let store = Arc::new(DynamoStore::new(
-        client.clone(),
-        table.clone(),
-        Duration::from_secs(3600),
-    ));
     let count = Arc::new(AtomicUsize::new(0));
-    let dispatcher = Dispatcher::new(side_effect(count.clone(), Duration::ZERO))
-        .with_store(store)
-        .with_namespace("fn");
+    let dispatcher = dedup_dispatcher(count.clone(), client.clone(), table.clone());
     let payload = serde_json::to_vec(&order_event("e-fail", "fail-1")).unwrap();
     let error = dispatcher
         .process(&payload, &context(Duration::from_secs(60)))
@@ -218,13 +227,7 @@ async fn a_copy_that_crashed_in_progress_is_taken_over_after_its_deadline() {
     put("fn#e-crashed", now_ms() - 1_000).await.unwrap(); // its Lambda deadline has passed
     put("fn#e-running", now_ms() + 60_000).await.unwrap(); // still within its deadline
     let count = Arc::new(AtomicUsize::new(0));
-    let dispatcher = Dispatcher::new(side_effect(count.clone(), Duration::ZERO))
-        .with_store(Arc::new(DynamoStore::new(
-            client.clone(),
-            table.clone(),
-            Duration::from_secs(3600),
-        )))
-        .with_namespace("fn");
+    let dispatcher = dedup_dispatcher(count.clone(), client.clone(), table.clone());
     let crashed = serde_json::to_vec(&order_event("e-crashed", "o-1")).unwrap();
     let outcome = dispatcher
         .process(&crashed, &context(Duration::from_secs(60)))
@@ -247,13 +250,7 @@ async fn completed_duplicate_returns_the_stored_response_until_it_expires() {
     let count = Arc::new(AtomicUsize::new(0));
     // A fresh dispatcher per delivery: a duplicate reaching another execution environment.
     let deliver = |payload: Vec<u8>| {
-        let dispatcher = Dispatcher::new(side_effect(count.clone(), Duration::ZERO))
-            .with_store(Arc::new(DynamoStore::new(
-                client.clone(),
-                table.clone(),
-                Duration::from_secs(3600),
-            )))
-            .with_namespace("fn");
+        let dispatcher = dedup_dispatcher(count.clone(), client.clone(), table.clone());
         async move {
             dispatcher
                 .invoke(&payload, context(Duration::from_secs(60)))
@@ -292,13 +289,7 @@ async fn business_key_catches_a_producer_resend_with_a_new_event_id() {
     let client = client(&moto().endpoint()).await;
     let table = table(&client).await;
     let count = Arc::new(AtomicUsize::new(0));
-    let dispatcher = Dispatcher::new(side_effect(count.clone(), Duration::ZERO))
-        .with_store(Arc::new(DynamoStore::new(
-            client.clone(),
-            table.clone(),
-            Duration::from_secs(3600),
-        )))
-        .with_namespace("fn")
+    let dispatcher = dedup_dispatcher(count.clone(), client.clone(), table.clone())
         .with_key(|event| Some(event.detail.order_id.clone()));
     for event_id in ["e-original", "e-resent"] {
         let payload = serde_json::to_vec(&order_event(event_id, "o-77")).unwrap();
@@ -316,15 +307,8 @@ async fn sqs_batches_with_duplicates_inside_and_across_batches() {
     let client = client(&moto().endpoint()).await;
     let table = table(&client).await;
     let count = Arc::new(AtomicUsize::new(0));
-    let dispatcher = |count: Arc<AtomicUsize>| {
-        Dispatcher::new(side_effect(count, Duration::ZERO))
-            .with_store(Arc::new(DynamoStore::new(
-                client.clone(),
-                table.clone(),
-                Duration::from_secs(3600),
-            )))
-            .with_namespace("fn")
-    };
+    let dispatcher =
+        |count: Arc<AtomicUsize>| dedup_dispatcher(count, client.clone(), table.clone());
     let batch = |ids: &[(&str, &str)]| {
         let records: Vec<Value> = ids
             .iter()
@@ -421,13 +405,7 @@ async fn throttled_store_means_the_handler_does_not_run_and_the_error_says_why()
     .unwrap();
     let client = client(&server.endpoint()).await;
     let count = Arc::new(AtomicUsize::new(0));
-    let dispatcher = Dispatcher::new(side_effect(count.clone(), Duration::ZERO))
-        .with_store(Arc::new(DynamoStore::new(
-            client,
-            "dedup",
-            Duration::from_secs(3600),
-        )))
-        .with_namespace("fn");
+    let dispatcher = dedup_dispatcher(count.clone(), client, "dedup");
     let payload = serde_json::to_vec(&order_event("e-throttled", "o-1")).unwrap();
     let error = dispatcher
         .invoke(&payload, context(Duration::from_secs(60)))
@@ -449,13 +427,7 @@ async fn unreachable_store_means_the_handler_does_not_run() {
     let port = eventbridge_lambda_testing::free_port().unwrap(); // nothing listens there
     let client = client(&format!("http://127.0.0.1:{port}")).await;
     let count = Arc::new(AtomicUsize::new(0));
-    let dispatcher = Dispatcher::new(side_effect(count.clone(), Duration::ZERO))
-        .with_store(Arc::new(DynamoStore::new(
-            client,
-            "dedup",
-            Duration::from_secs(3600),
-        )))
-        .with_namespace("fn");
+    let dispatcher = dedup_dispatcher(count.clone(), client, "dedup");
     let payload = serde_json::to_vec(&order_event("e-down", "o-1")).unwrap();
     let error = dispatcher
         .invoke(&payload, context(Duration::from_secs(60)))
