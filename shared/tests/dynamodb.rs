@@ -114,15 +114,9 @@ async fn item(
     table: &str,
     key: &str,
 ) -> Option<std::collections::HashMap<String, AttributeValue>> {
-    client
-        .get_item()
-        .table_name(table)
-        .key("id", AttributeValue::S(key.into()))
-        .consistent_read(true)
-        .send()
+    eventbridge_lambda_testing::get_item(client, table, "id", key)
         .await
         .unwrap()
-        .item
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

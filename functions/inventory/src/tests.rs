@@ -52,31 +52,17 @@ async fn tables(stock: &[(&str, u64)]) -> Tables {
 }
 
 async fn available(tables: &Tables, sku: &str) -> i64 {
-    let item = tables
-        .client
-        .get_item()
-        .table_name(&tables.inventory)
-        .key("sku", AttributeValue::S(sku.to_owned()))
-        .consistent_read(true)
-        .send()
+    let item = eventbridge_lambda_testing::get_item(&tables.client, &tables.inventory, "sku", sku)
         .await
         .unwrap()
-        .item
         .unwrap();
     item["available"].as_n().unwrap().parse().unwrap()
 }
 
 async fn record(tables: &Tables, order_id: &str) -> Option<HashMap<String, AttributeValue>> {
-    tables
-        .client
-        .get_item()
-        .table_name(&tables.reservations)
-        .key("order_id", AttributeValue::S(order_id.to_owned()))
-        .consistent_read(true)
-        .send()
+    eventbridge_lambda_testing::get_item(&tables.client, &tables.reservations, "order_id", order_id)
         .await
         .unwrap()
-        .item
 }
 
 fn order(order_id: &str, items: &[(&str, u32)]) -> Event<OrderCreated> {

@@ -34,16 +34,9 @@ async fn shipment(
     shipments: &Shipments,
     order_id: &str,
 ) -> Option<HashMap<String, AttributeValue>> {
-    shipments
-        .client
-        .get_item()
-        .table_name(&shipments.table)
-        .key("order_id", AttributeValue::S(order_id.to_owned()))
-        .consistent_read(true)
-        .send()
+    eventbridge_lambda_testing::get_item(&shipments.client, &shipments.table, "order_id", order_id)
         .await
         .unwrap()
-        .item
 }
 
 fn sample(name: &str) -> Value {

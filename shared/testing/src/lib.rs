@@ -26,7 +26,7 @@ mod moto;
 mod rie;
 
 pub use fault::FaultServer;
-pub use moto::{MotoServer, create_table, sdk_config};
+pub use moto::{MotoServer, create_table, get_item, sdk_config};
 pub use rie::{Invocation, Rie};
 
 use std::path::PathBuf;

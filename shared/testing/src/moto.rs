@@ -182,3 +182,30 @@ pub async fn create_table(
         .await?;
     Ok(())
 }
+
+/// The item of `table` whose string key `key` is `value`, read with strong consistency (what a
+/// test asserts on right after the code under test wrote it).
+///
+/// # Errors
+/// The SDK error when the table cannot be read.
+pub async fn get_item(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: &str,
+    value: &str,
+) -> Result<
+    Option<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>>,
+    aws_sdk_dynamodb::Error,
+> {
+    let output = client
+        .get_item()
+        .table_name(table)
+        .key(
+            key,
+            aws_sdk_dynamodb::types::AttributeValue::S(value.to_owned()),
+        )
+        .consistent_read(true)
+        .send()
+        .await?;
+    Ok(output.item)
+}
