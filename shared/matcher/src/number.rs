@@ -191,6 +191,18 @@ pub(crate) fn to_f64(p: &Parts, raw: &[u8]) -> Option<f64> {
 
 /// Whether the decimal is exactly the shortest representation of its double `v`.
 pub(crate) fn parts_comparable(p: &Parts, v: f64) -> bool {
+    exactly_shortest(None, p, v)
+}
+
+/// [`parts_comparable`] with the number's text at hand: text identical to the shortest
+/// form is decided by one comparison.
+#[inline]
+pub(crate) fn text_comparable(raw: &[u8], p: &Parts, v: f64) -> bool {
+    exactly_shortest(Some(raw), p, v)
+}
+
+#[inline]
+fn exactly_shortest(raw: Option<&[u8]>, p: &Parts, v: f64) -> bool {
     if !v.is_finite() {
         return false;
     }
@@ -207,29 +219,7 @@ pub(crate) fn parts_comparable(p: &Parts, v: f64) -> bool {
     }
     let mut buf = ryu::Buffer::new();
     let shortest = buf.format_finite(v).as_bytes();
-    parts(shortest) == *p
-}
-
-/// [`parts_comparable`] with the number's text at hand: text identical to the shortest
-/// form is decided by one comparison.
-#[inline]
-pub(crate) fn text_comparable(raw: &[u8], p: &Parts, v: f64) -> bool {
-    if !v.is_finite() {
-        return false;
-    }
-    if p.digits == 0 {
-        return true;
-    }
-    if p.digits > 17 {
-        return false;
-    }
-    let magnitude = p.exp + i64::from(p.digits);
-    if p.digits <= 15 && magnitude > -290 && magnitude < 290 {
-        return true;
-    }
-    let mut buf = ryu::Buffer::new();
-    let shortest = buf.format_finite(v).as_bytes();
-    shortest == raw || parts(shortest) == *p
+    raw == Some(shortest) || parts(shortest) == *p
 }
 
 /// Parses JSON number text (already grammar-checked) to the nearest double.
