@@ -7,10 +7,17 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod deliver;
+mod emulator;
 mod input;
+mod invoke;
 mod output;
+mod provision;
 mod publish;
 mod route;
+mod send;
+mod session;
+mod stack;
 mod test_event_pattern;
 mod transform;
 
@@ -33,6 +40,11 @@ enum Command {
     Routes(route::RoutesArgs),
     /// Show which targets an event reaches and the exact payload each receives.
     Route(route::RouteArgs),
+    /// Put events on a bus and deliver them to the real function binaries, with EventBridge's,
+    /// Lambda's and SQS's delivery rules, against a local AWS endpoint.
+    Send(send::Args),
+    /// Invoke one function once with a payload, like `sam local invoke` (no Docker).
+    Invoke(invoke::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,5 +54,7 @@ fn main() -> ExitCode {
         Command::Publish(args) => publish::run(&args),
         Command::Routes(args) => route::run_routes(&args),
         Command::Route(args) => route::run_route(&args),
+        Command::Send(args) => send::run(&args),
+        Command::Invoke(args) => invoke::run(&args),
     }
 }

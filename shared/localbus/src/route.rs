@@ -44,7 +44,8 @@ pub(crate) struct RouteArgs {
 }
 
 /// The envelope fields EventBridge requires of an event.
-const ENVELOPE_FIELDS: [&str; 6] = ["id", "account", "source", "time", "region", "detail-type"];
+pub(crate) const ENVELOPE_FIELDS: [&str; 6] =
+    ["id", "account", "source", "time", "region", "detail-type"];
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     eprintln!("localbus: {message}");
@@ -168,7 +169,7 @@ pub(crate) fn route(args: &RouteArgs) -> Result<Vec<Value>, String> {
 }
 
 /// The logical id of the bus named `name` (a logical id, a literal name, or `default`).
-fn resolve_bus(template: &Template, name: Option<&str>) -> Result<String, String> {
+pub(crate) fn resolve_bus(template: &Template, name: Option<&str>) -> Result<String, String> {
     let Some(name) = name else {
         return Ok("default".to_owned());
     };
@@ -183,12 +184,71 @@ fn resolve_bus(template: &Template, name: Option<&str>) -> Result<String, String
         .ok_or_else(|| format!("no event bus {name:?} in the template"))
 }
 
-/// Routes `event` on `bus` through the template's enabled rules.
+/// One target an event reaches, with the payload it receives.
+#[derive(Debug, Clone)]
+pub(crate) struct RouteMatch {
+    /// The rule's logical id.
+    pub(crate) rule: String,
+    /// The target's `Id`.
+    pub(crate) target_id: String,
+    /// What the target is.
+    pub(crate) destination: Destination,
+    /// The functions the payload ends up in, and how.
+    pub(crate) reached: Vec<(String, sam_template::Delivery)>,
+    /// `"lambda"`, `"sqs"`, ... as the target delivers.
+    pub(crate) delivery: &'static str,
+    /// The payload (after Input, InputPath or InputTransformer).
+    pub(crate) input: Value,
+}
+
+impl RouteMatch {
+    /// The queue's logical id, for an SQS target.
+    pub(crate) fn queue(&self) -> Option<&str> {
+        match &self.destination {
+            Destination::Queue(queue) => Some(queue),
+            _ => None,
+        }
+    }
+
+    /// The JSON entries of `route`'s output: one per reached function (one with `Function:
+    /// null` when the target reaches none).
+    fn entries(&self) -> Vec<Value> {
+        if self.reached.is_empty() {
+            return vec![
+                json!({"Rule": self.rule, "Function": null, "Delivery": self.delivery, "Queue": self.queue(), "Input": self.input}),
+            ];
+        }
+        self.reached
+            .iter()
+            .map(|(function, delivery)| {
+                let mut entry = json!({"Rule": self.rule, "Function": function, "Delivery": delivery.as_str(), "Input": self.input});
+                if let Some(queue) = self.queue() {
+                    entry["Queue"] = Value::String(queue.to_owned());
+                }
+                entry
+            })
+            .collect()
+    }
+}
+
+/// Routes `event` on `bus` through the template's enabled rules: `route`'s JSON entries.
 pub(crate) fn route_event(
     template: &Template,
     bus: &str,
     event: &Value,
 ) -> Result<Vec<Value>, String> {
+    Ok(route_matches(template, bus, event)?
+        .iter()
+        .flat_map(RouteMatch::entries)
+        .collect())
+}
+
+/// Routes `event` on `bus` (a logical id) through the template's enabled rules.
+pub(crate) fn route_matches(
+    template: &Template,
+    bus: &str,
+    event: &Value,
+) -> Result<Vec<RouteMatch>, String> {
     let rules: Vec<&Rule> = template
         .rules_on_bus(bus)
         .filter(|rule| rule.state.is_enabled())
@@ -219,21 +279,18 @@ pub(crate) fn route_event(
             };
             let input = input_for(target, event, &context)
                 .map_err(|error| format!("rule {}: {error}", rule.logical_id))?;
-            let reached = template.reached_functions(target);
-            let queue = match &target.destination {
-                Destination::Queue(queue) => Some(queue.clone()),
-                _ => None,
-            };
-            if reached.is_empty() {
-                matches.push(json!({"Rule": rule.logical_id, "Function": null, "Delivery": target.delivery.as_str(), "Queue": queue, "Input": input}));
-            }
-            for (function, delivery) in reached {
-                let mut entry = json!({"Rule": rule.logical_id, "Function": function, "Delivery": delivery.as_str(), "Input": input});
-                if let Some(queue) = &queue {
-                    entry["Queue"] = Value::String(queue.clone());
-                }
-                matches.push(entry);
-            }
+            matches.push(RouteMatch {
+                rule: rule.logical_id.clone(),
+                target_id: target.id.clone(),
+                destination: target.destination.clone(),
+                reached: template
+                    .reached_functions(target)
+                    .into_iter()
+                    .map(|(function, delivery)| (function.to_owned(), delivery))
+                    .collect(),
+                delivery: target.delivery.as_str(),
+                input,
+            });
         }
     }
     Ok(matches)

@@ -99,8 +99,22 @@ fn function(
                 .collect()
         })
         .unwrap_or_default();
-    let on_failure = props
-        .get("EventInvokeConfig")
+    let invoke_config = map_prop(props, "EventInvokeConfig", &path)?;
+    let maximum_retry_attempts = match invoke_config {
+        Some(config) => u32_prop(
+            config,
+            "MaximumRetryAttempts",
+            &format!("{path}.EventInvokeConfig"),
+        )?,
+        None => None,
+    };
+    let log_format = match map_prop(props, "LoggingConfig", &path)? {
+        Some(config) => {
+            str_prop(config, "LogFormat", &format!("{path}.LoggingConfig"))?.map(str::to_owned)
+        }
+        None => None,
+    };
+    let on_failure = invoke_config
         .and_then(|c| c.get("DestinationConfig"))
         .and_then(|c| c.get("OnFailure"))
         .and_then(|c| c.get("Destination"))
@@ -126,6 +140,9 @@ fn function(
             })
             .collect(),
         on_failure,
+        maximum_retry_attempts,
+        timeout: u32_prop(props, "Timeout", &path)?,
+        log_format,
     })
 }
 

@@ -41,9 +41,9 @@ pub mod yaml;
 pub use error::TemplateError;
 pub use expr::Expr;
 pub use model::{
-    Bus, BusRef, DEFAULT_BUS, DeadLetter, Delivery, Destination, EventSource, Function,
-    FunctionEvent, KeyAttribute, Queue, Redrive, RetryPolicy, Rule, RuleOrigin, RuleState, Table,
-    Target, TargetInput,
+    Bus, BusRef, DEFAULT_BUS, DeadLetter, Delivery, Destination, EmailIdentity, EventSource,
+    Function, FunctionEvent, KeyAttribute, Parameter, Queue, Redrive, RetryPolicy, Rule,
+    RuleOrigin, RuleState, Table, Target, TargetInput,
 };
 
 use resources::Resources;
@@ -59,6 +59,8 @@ pub struct Template {
     functions: Vec<Function>,
     queues: Vec<Queue>,
     tables: Vec<Table>,
+    parameters: Vec<Parameter>,
+    email_identities: Vec<EmailIdentity>,
 }
 
 impl Template {
@@ -126,6 +128,8 @@ impl Template {
             functions: functions::functions(&resources, globals)?,
             queues: resources::queues(&resources)?,
             tables: resources::tables(&resources)?,
+            parameters: resources::parameters(root)?,
+            email_identities: resources::email_identities(&resources)?,
             buses,
             rules,
         })
@@ -192,6 +196,16 @@ impl Template {
     /// A table by logical id.
     pub fn table(&self, logical_id: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.logical_id == logical_id)
+    }
+
+    /// The template's parameters, in name order.
+    pub fn parameters(&self) -> &[Parameter] {
+        &self.parameters
+    }
+
+    /// The SES identities (`AWS::SES::EmailIdentity`), sorted by logical id.
+    pub fn email_identities(&self) -> &[EmailIdentity] {
+        &self.email_identities
     }
 
     /// The functions that consume a queue through an SQS event source.

@@ -307,6 +307,13 @@ pub struct Function {
     pub events: Vec<FunctionEvent>,
     /// `EventInvokeConfig.DestinationConfig.OnFailure.Destination`, for asynchronous invocations.
     pub on_failure: Option<Destination>,
+    /// `EventInvokeConfig.MaximumRetryAttempts`: Lambda's retries of a failed asynchronous
+    /// invocation (Lambda's default, 2, when absent).
+    pub maximum_retry_attempts: Option<u32>,
+    /// `Timeout` in seconds (Lambda's default, 3, when absent).
+    pub timeout: Option<u32>,
+    /// `LoggingConfig.LogFormat` (`Text` or `JSON`).
+    pub log_format: Option<String>,
 }
 
 /// One SAM event of a function.
@@ -353,6 +360,8 @@ pub struct Queue {
     pub fifo: bool,
     /// `RedrivePolicy`.
     pub redrive: Option<Redrive>,
+    /// `VisibilityTimeout` in seconds (SQS's default, 30, when absent).
+    pub visibility_timeout: Option<u32>,
 }
 
 /// A queue's `RedrivePolicy`.
@@ -369,6 +378,8 @@ pub struct Redrive {
 pub struct Table {
     /// The logical id.
     pub logical_id: String,
+    /// `TableName`, if set (CloudFormation generates one otherwise).
+    pub name: Option<Expr>,
     /// The partition key.
     pub partition_key: KeyAttribute,
     /// The sort key, if any.
@@ -386,4 +397,37 @@ pub struct KeyAttribute {
     pub name: String,
     /// `S`, `N` or `B`.
     pub attribute_type: String,
+}
+
+/// A template parameter.
+///
+/// ```
+/// let t = sam_template::Template::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))?;
+/// let stage = t.parameters().iter().find(|p| p.logical_id == "Stage").unwrap();
+/// assert_eq!(stage.default.as_deref(), Some("dev"));
+/// # Ok::<(), sam_template::TemplateError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameter {
+    /// The parameter's name.
+    pub logical_id: String,
+    /// `Default`, as text.
+    pub default: Option<String>,
+}
+
+/// An `AWS::SES::EmailIdentity`: an address or domain the account may send from.
+///
+/// ```
+/// use sam_template::{Expr, Template};
+///
+/// let t = Template::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))?;
+/// assert_eq!(t.email_identities()[0].identity, Expr::Ref("SenderAddress".into()));
+/// # Ok::<(), sam_template::TemplateError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailIdentity {
+    /// The logical id.
+    pub logical_id: String,
+    /// `EmailIdentity`: the address or domain.
+    pub identity: Expr,
 }

@@ -1,6 +1,8 @@
 //! Buses, queues and tables, and the helpers every resource reader shares.
 
-use crate::model::{Bus, Destination, KeyAttribute, Queue, Redrive, Table};
+use crate::model::{
+    Bus, Destination, EmailIdentity, KeyAttribute, Parameter, Queue, Redrive, Table,
+};
 use crate::{Expr, TemplateError};
 use serde_json::{Map, Value};
 
@@ -155,6 +157,7 @@ pub(crate) fn queues(resources: &Resources<'_>) -> Result<Vec<Queue>, TemplateEr
                 .get("FifoQueue")
                 .is_some_and(|v| v == true || v == "true"),
             redrive,
+            visibility_timeout: u32_prop(props, "VisibilityTimeout", &path)?,
         });
     }
     Ok(queues)
@@ -230,6 +233,7 @@ pub(crate) fn tables(resources: &Resources<'_>) -> Result<Vec<Table>, TemplateEr
             .and_then(|ttl| ttl.get("AttributeName")?.as_str().map(str::to_owned));
         tables.push(Table {
             logical_id: id.to_owned(),
+            name: props.get("TableName").map(Expr::from_json),
             partition_key,
             sort_key: key("RANGE"),
             ttl_attribute,
@@ -239,4 +243,46 @@ pub(crate) fn tables(resources: &Resources<'_>) -> Result<Vec<Table>, TemplateEr
         });
     }
     Ok(tables)
+}
+
+pub(crate) fn email_identities(
+    resources: &Resources<'_>,
+) -> Result<Vec<EmailIdentity>, TemplateError> {
+    let mut identities = Vec::new();
+    for item in resources.of_type(&["AWS::SES::EmailIdentity"]) {
+        let (id, _, props) = item?;
+        let identity = props.get("EmailIdentity").ok_or_else(|| {
+            TemplateError::invalid(
+                format!("Resources.{id}.Properties"),
+                "EmailIdentity is missing",
+            )
+        })?;
+        identities.push(EmailIdentity {
+            logical_id: id.to_owned(),
+            identity: Expr::from_json(identity),
+        });
+    }
+    Ok(identities)
+}
+
+/// The template's `Parameters`, with their defaults as text.
+pub(crate) fn parameters(root: &Map<String, Value>) -> Result<Vec<Parameter>, TemplateError> {
+    let Some(parameters) = root.get("Parameters") else {
+        return Ok(Vec::new());
+    };
+    let Value::Object(parameters) = parameters else {
+        return Err(TemplateError::invalid("Parameters", "must be a mapping"));
+    };
+    Ok(parameters
+        .iter()
+        .map(|(name, parameter)| Parameter {
+            logical_id: name.clone(),
+            default: match parameter.get("Default") {
+                Some(Value::String(text)) => Some(text.clone()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                Some(Value::Bool(b)) => Some(b.to_string()),
+                _ => None,
+            },
+        })
+        .collect())
 }

@@ -15,6 +15,8 @@ pub struct Invocation {
     pub status: u16,
     /// The response body: the function's response, or `{"errorType":…,"errorMessage":…}`.
     pub body: String,
+    /// The `X-Amz-Function-Error` header (`Unhandled` when the function failed), if sent.
+    pub function_error: Option<String>,
 }
 
 impl Invocation {
@@ -23,9 +25,11 @@ impl Invocation {
         serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null)
     }
 
-    /// True when the body is a Lambda error object.
+    /// True when the function failed: the `X-Amz-Function-Error` header, or a body that is a
+    /// Lambda error object.
     pub fn is_error(&self) -> bool {
-        self.body.contains("\"errorType\"") && self.body.contains("\"errorMessage\"")
+        self.function_error.is_some()
+            || (self.body.contains("\"errorType\"") && self.body.contains("\"errorMessage\""))
     }
 }
 
@@ -153,20 +157,43 @@ impl Rie {
             .send(payload)
             .map_err(|error| TestingError::Http(error.to_string()))?;
         let status = response.status().as_u16();
+        let function_error = response
+            .headers()
+            .get("x-amz-function-error")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
         let body = response
             .body_mut()
             .read_to_string()
             .map_err(|error| TestingError::Http(error.to_string()))?;
-        Ok(Invocation { status, body })
+        Ok(Invocation {
+            status,
+            body,
+            function_error,
+        })
     }
 
     /// Everything the emulator and the function printed so far.
     pub fn logs(&self) -> String {
-        let mut text = String::new();
-        if let Ok(mut file) = File::open(&self.log_path) {
-            let _ = file.read_to_string(&mut text);
+        self.logs_since(0)
+    }
+
+    /// How many bytes of output there are so far: pass it to [`Rie::logs_since`] after an
+    /// invocation to get what that invocation printed.
+    pub fn log_len(&self) -> u64 {
+        std::fs::metadata(&self.log_path).map_or(0, |m| m.len())
+    }
+
+    /// What the emulator and the function printed after byte `offset` of the output.
+    pub fn logs_since(&self, offset: u64) -> String {
+        use std::io::{Seek, SeekFrom};
+        let mut bytes = Vec::new();
+        if let Ok(mut file) = File::open(&self.log_path)
+            && file.seek(SeekFrom::Start(offset)).is_ok()
+        {
+            let _ = file.read_to_end(&mut bytes);
         }
-        text
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 
     /// The emulator's port.

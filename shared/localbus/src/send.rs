@@ -1,0 +1,477 @@
+//! `localbus send`: put events on a bus of the template and deliver them to the real function
+//! binaries, as EventBridge, Lambda and SQS would (see [`crate::deliver`]), then report per
+//! target: attempts, outcome, duration and the function's logs.
+//!
+//! All events are put first; then every function works through its deliveries (one invocation
+//! at a time per function, functions in parallel) and every queue is drained in batches.
+//! `--one-at-a-time` finishes each event's deliveries before the next event is put.
+
+use crate::deliver::{self, Context, Outcome, Report};
+use crate::route::{ENVELOPE_FIELDS, RouteMatch, route_matches};
+use crate::session::{DeployArgs, Session};
+use crate::stack::Stack;
+use sam_template::{Delivery, Template};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Arguments of `send`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// An event: JSON text, file://PATH, or file://DIR for every *.json file in it (repeatable).
+    /// Missing envelope fields (id, time, account, region, version, resources) are filled in
+    /// as PutEvents does.
+    #[arg(long = "event", value_name = "JSON|file://PATH", required = true)]
+    events: Vec<String>,
+    /// The bus: a logical id or name in the template; the default bus when omitted.
+    #[arg(long, value_name = "NAME")]
+    event_bus_name: Option<String>,
+    /// Finish each event's deliveries before putting the next one.
+    #[arg(long)]
+    one_at_a_time: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = crate::route::Output::Table)]
+    output: crate::route::Output,
+    #[command(flatten)]
+    deploy: DeployArgs,
+}
+
+/// Where a delivery's report goes: (event index, delivery index).
+type Slot = (usize, usize);
+
+/// One delivery of one event.
+#[derive(Debug)]
+struct Delivered {
+    route: RouteMatch,
+    function: Option<String>,
+    report: Report,
+}
+
+/// One event's deliveries.
+#[derive(Debug)]
+struct Sent {
+    event: Value,
+    deliveries: Vec<Delivered>,
+}
+
+/// Runs `send`: exit 0 when every delivery succeeded, 1 when one did not (see the report), 2
+/// when nothing could be sent.
+pub(crate) fn run(args: &Args) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => return fail(format!("cannot start the async runtime: {error}")),
+    };
+    match runtime.block_on(send(args)) {
+        Ok((session, sent, elapsed)) => {
+            let ok = sent.iter().all(|s| {
+                s.deliveries
+                    .iter()
+                    .all(|d| d.report.outcome == Outcome::Succeeded)
+            });
+            match args.output {
+                crate::route::Output::Json => crate::output::line(
+                    serde_json::to_string_pretty(&json_report(&session, &sent, elapsed))
+                        .unwrap_or_default(),
+                ),
+                crate::route::Output::Table => table_report(&session, &sent, elapsed),
+            }
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(message) => fail(message),
+    }
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("localbus send: {message}");
+    ExitCode::from(2)
+}
+
+async fn send(args: &Args) -> Result<(Session, Vec<Sent>, Duration), String> {
+    let events = load_events(&args.events)?;
+    let session = Session::start(&args.deploy).await?;
+    let bus = bus_logical_id(
+        &session.template,
+        &session.stack,
+        args.event_bus_name.as_deref(),
+    )?;
+    let mut routed = Vec::with_capacity(events.len());
+    for event in events {
+        let event = complete(event, &session.stack);
+        let matches = route_matches(&session.template, &bus, &event)?;
+        routed.push((event, matches));
+    }
+    // Start every reached function's emulator now: a missing bootstrap stops the run before
+    // anything is sent.
+    for (_, matches) in &routed {
+        for route in matches {
+            for (function, _) in &route.reached {
+                let emulator = Arc::clone(&session.emulator);
+                let (template, stack, function) = (
+                    Arc::clone(&session.template),
+                    Arc::clone(&session.stack),
+                    function.clone(),
+                );
+                tokio::task::spawn_blocking(move || emulator.process(&template, &stack, &function))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+    }
+    let context = Context {
+        template: Arc::clone(&session.template),
+        stack: Arc::clone(&session.stack),
+        sqs: aws_sdk_sqs::Client::new(&session.config),
+        started: Instant::now(),
+    };
+    let mut sent = Vec::new();
+    if args.one_at_a_time {
+        for event in routed {
+            sent.extend(deliver_all(&session, &context, vec![event]).await?);
+        }
+    } else {
+        sent = deliver_all(&session, &context, routed).await?;
+    }
+    let elapsed = sent
+        .iter()
+        .flat_map(|s| &s.deliveries)
+        .map(|d| d.report.finished)
+        .max()
+        .unwrap_or_default();
+    Ok((session, sent, elapsed))
+}
+
+/// Delivers a group of routed events: queue messages first, then every function's
+/// asynchronous invocations and every queue's batches, in parallel.
+async fn deliver_all(
+    session: &Session,
+    context: &Context,
+    routed: Vec<(Value, Vec<RouteMatch>)>,
+) -> Result<Vec<Sent>, String> {
+    // (event index, delivery index) of every delivery, and the work to do.
+    let mut sent: Vec<Sent> = Vec::new();
+    let mut lambda_jobs: BTreeMap<String, Vec<(Slot, Value)>> = BTreeMap::new();
+    let mut messages: BTreeMap<String, Vec<Slot>> = BTreeMap::new();
+    let mut queues: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (event_index, (event, matches)) in routed.into_iter().enumerate() {
+        let mut deliveries = Vec::new();
+        for route in matches {
+            if route.reached.is_empty() {
+                let report = Report::not_delivered(format!(
+                    "target {} ({:?}) reaches no function of the template; localbus does not deliver to it",
+                    route.target_id, route.destination
+                ));
+                deliveries.push(Delivered {
+                    route,
+                    function: None,
+                    report,
+                });
+                continue;
+            }
+            if let Some(queue) = route.queue().map(str::to_owned) {
+                let body = match &route.input {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                let consumers: Vec<String> = route.reached.iter().map(|(f, _)| f.clone()).collect();
+                let index = (event_index, deliveries.len());
+                let report = match deliver::send_message(context, &queue, &body, Some(&route.rule))
+                    .await
+                {
+                    Ok(message_id) => {
+                        messages.entry(message_id).or_default().push(index);
+                        queues.insert(queue, consumers.clone());
+                        Report::not_delivered("the queue was not drained")
+                    }
+                    Err(error) => Report::not_delivered(format!("SendMessage to {queue}: {error}")),
+                };
+                deliveries.push(Delivered {
+                    function: Some(consumers.join(", ")),
+                    route,
+                    report,
+                });
+                continue;
+            }
+            for (function, delivery) in route.reached.clone() {
+                if delivery == Delivery::Lambda {
+                    lambda_jobs
+                        .entry(function.clone())
+                        .or_default()
+                        .push(((event_index, deliveries.len()), route.input.clone()));
+                }
+                deliveries.push(Delivered {
+                    route: route.clone(),
+                    function: Some(function),
+                    report: Report::not_delivered("not invoked"),
+                });
+            }
+        }
+        sent.push(Sent { event, deliveries });
+    }
+
+    let mut tasks = tokio::task::JoinSet::new();
+    for (function, jobs) in lambda_jobs {
+        let process = session
+            .emulator
+            .process(&session.template, &session.stack, &function)
+            .map_err(|e| e.to_string())?;
+        let context = context.clone();
+        tasks.spawn(async move {
+            let mut results = Vec::new();
+            for (index, payload) in jobs {
+                let report = deliver::invoke_async(&context, &process, &payload).await;
+                results.push((index, report));
+            }
+            results
+        });
+    }
+    for (queue, consumers) in queues {
+        let processes = consumers
+            .iter()
+            .map(|f| {
+                session
+                    .emulator
+                    .process(&session.template, &session.stack, f)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        let context = context.clone();
+        let messages = messages.clone();
+        tasks.spawn(async move {
+            let reports = deliver::drain(&context, &queue, &processes).await;
+            let mut results = Vec::new();
+            for (message_id, mut report) in reports {
+                if report.outcome == Outcome::Failed {
+                    report.error.get_or_insert_with(|| {
+                        format!("{queue} has no redrive policy: the message is back in the queue after its visibility timeout")
+                    });
+                }
+                for index in messages.get(&message_id).into_iter().flatten() {
+                    results.push((*index, report.clone()));
+                }
+            }
+            results
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let results = done.map_err(|e| format!("a delivery task failed: {e}"))?;
+        for ((event_index, delivery_index), report) in results {
+            if let Some(slot) = sent
+                .get_mut(event_index)
+                .and_then(|s| s.deliveries.get_mut(delivery_index))
+            {
+                slot.report = report;
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// Reads every `--event`: text, a file, or every `*.json` file of a directory (in name order).
+fn load_events(args: &[String]) -> Result<Vec<Value>, String> {
+    let mut texts = Vec::new();
+    for arg in args {
+        match arg.strip_prefix("file://") {
+            Some(path) if Path::new(path).is_dir() => {
+                let mut files: Vec<_> = std::fs::read_dir(path)
+                    .map_err(|e| format!("cannot read {path}: {e}"))?
+                    .flatten()
+                    .map(|entry| entry.path())
+                    .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "json"))
+                    .collect();
+                files.sort();
+                for file in files {
+                    let text = std::fs::read_to_string(&file)
+                        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                    texts.push((file.display().to_string(), text));
+                }
+            }
+            _ => texts.push((arg.clone(), crate::input::load(arg)?)),
+        }
+    }
+    texts
+        .into_iter()
+        .map(|(name, text)| {
+            let event: Value = serde_json::from_str(&text)
+                .map_err(|e| format!("{name}: not a JSON event: {e}"))?;
+            for field in ["source", "detail-type", "detail"] {
+                if event.get(field).is_none() {
+                    return Err(format!(
+                        "{name}: PutEvents rejects an event without {field:?}"
+                    ));
+                }
+            }
+            Ok(event)
+        })
+        .collect()
+}
+
+/// Fills the envelope fields EventBridge sets on PutEvents.
+fn complete(mut event: Value, stack: &Stack) -> Value {
+    if let Value::Object(map) = &mut event {
+        let defaults = [
+            ("version", json!("0")),
+            ("id", json!(deliver::request_id())),
+            (
+                "time",
+                json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            ),
+            ("account", json!(crate::stack::LOCAL_ACCOUNT)),
+            ("region", json!(stack.region())),
+            ("resources", json!([])),
+        ];
+        for (key, value) in defaults {
+            map.entry(key).or_insert(value);
+        }
+    }
+    debug_assert!(ENVELOPE_FIELDS.iter().all(|f| event.get(f).is_some()));
+    event
+}
+
+/// The logical id of the bus `name` names: a logical id, or a bus's name in this stack.
+fn bus_logical_id(
+    template: &Template,
+    stack: &Stack,
+    name: Option<&str>,
+) -> Result<String, String> {
+    let Some(name) = name else {
+        return Ok("default".to_owned());
+    };
+    template
+        .buses()
+        .iter()
+        .find(|bus| {
+            bus.logical_id == name
+                || stack
+                    .physical_name(&bus.logical_id)
+                    .is_ok_and(|physical| physical == name)
+        })
+        .map(|bus| bus.logical_id.clone())
+        .ok_or_else(|| format!("no event bus {name:?} in the template"))
+}
+
+fn millis(duration: Duration) -> f64 {
+    (duration.as_secs_f64() * 1e4).round() / 10.0
+}
+
+fn json_report(session: &Session, sent: &[Sent], elapsed: Duration) -> Value {
+    let events: Vec<Value> = sent
+        .iter()
+        .map(|s| {
+            let deliveries: Vec<Value> = s
+                .deliveries
+                .iter()
+                .map(|d| {
+                    let r = &d.report;
+                    json!({
+                        "Rule": d.route.rule,
+                        "Target": d.route.target_id,
+                        "Function": d.function,
+                        "Delivery": d.route.delivery,
+                        "Queue": d.route.queue(),
+                        "Input": d.route.input,
+                        "Attempts": r.attempts,
+                        "Outcome": r.outcome.as_str(),
+                        "SentTo": r.sent_to.as_ref().map(|(queue, id)| json!({"Queue": queue, "MessageId": id})),
+                        "Error": r.error,
+                        "DurationMs": millis(r.duration),
+                        "FinishedAfterMs": millis(r.finished),
+                        "Response": r.response,
+                        "Logs": r.logs,
+                    })
+                })
+                .collect();
+            json!({
+                "Id": s.event.get("id"),
+                "Source": s.event.get("source"),
+                "DetailType": s.event.get("detail-type"),
+                "Deliveries": deliveries,
+            })
+        })
+        .collect();
+    json!({
+        "Stack": session.stack.name(),
+        "Endpoint": session.endpoint,
+        "Events": events,
+        "ElapsedMs": millis(elapsed),
+    })
+}
+
+fn table_report(session: &Session, sent: &[Sent], elapsed: Duration) {
+    crate::output::line(format_args!("localbus: {}", session.describe()));
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for s in sent {
+        let text = |key: &str| s.event.get(key).and_then(Value::as_str).unwrap_or("?");
+        crate::output::line(format_args!(
+            "\nevent {} ({} / {}): {} deliver{}",
+            text("id"),
+            text("source"),
+            text("detail-type"),
+            s.deliveries.len(),
+            if s.deliveries.len() == 1 { "y" } else { "ies" }
+        ));
+        for d in &s.deliveries {
+            let r = &d.report;
+            *counts.entry(r.outcome.as_str()).or_default() += 1;
+            let path = match d.route.queue() {
+                Some(queue) => format!(
+                    "{} -> {queue} -> {}",
+                    d.route.rule,
+                    d.function.as_deref().unwrap_or("-")
+                ),
+                None => format!(
+                    "{} -> {}",
+                    d.route.rule,
+                    d.function.as_deref().unwrap_or("-")
+                ),
+            };
+            let sent_to = r
+                .sent_to
+                .as_ref()
+                .map(|(queue, _)| format!(", then sent to {queue}"))
+                .unwrap_or_default();
+            crate::output::line(format_args!(
+                "  {path} ({}): {}{sent_to} after {} attempt{} ({} ms in the function, done at {} ms)",
+                d.route.delivery,
+                r.outcome.as_str(),
+                r.attempts,
+                if r.attempts == 1 { "" } else { "s" },
+                millis(r.duration),
+                millis(r.finished)
+            ));
+            if let Some(error) = &r.error {
+                crate::output::line(format_args!("    ! {error}"));
+            }
+            if let Some(response) = &r.response {
+                crate::output::line(format_args!("    = {response}"));
+            }
+            for log in &r.logs {
+                crate::output::line(format_args!("    | {log}"));
+            }
+        }
+    }
+    let summary: Vec<String> = counts
+        .iter()
+        .map(|(outcome, n)| format!("{n} {outcome}"))
+        .collect();
+    crate::output::line(format_args!(
+        "\n{} event(s), {}; the last function finished {} ms after the first event was put",
+        sent.len(),
+        if summary.is_empty() {
+            "no deliveries".to_owned()
+        } else {
+            summary.join(", ")
+        },
+        millis(elapsed)
+    ));
+}
