@@ -279,6 +279,10 @@ impl Emulator {
             "AWS_LAMBDA_FUNCTION_TIMEOUT".into(),
             function.timeout.unwrap_or(3).to_string(),
         ));
+        env.push((
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE".into(),
+            function.memory_size.unwrap_or(128).to_string(),
+        ));
         if function.log_format.as_deref() == Some("JSON") {
             env.push(("AWS_LAMBDA_LOG_FORMAT".into(), "JSON".into()));
         }

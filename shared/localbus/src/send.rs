@@ -54,7 +54,21 @@ struct Delivered {
 #[derive(Debug)]
 struct Sent {
     event: Value,
+    /// When the event was put, counted from the start of the run.
+    put_at: Duration,
     deliveries: Vec<Delivered>,
+}
+
+impl Sent {
+    /// From the put to the end of the event's last delivery.
+    fn done_after(&self) -> Duration {
+        self.deliveries
+            .iter()
+            .map(|d| d.report.finished)
+            .max()
+            .unwrap_or_default()
+            .saturating_sub(self.put_at)
+    }
 }
 
 /// Runs `send`: exit 0 when every delivery succeeded, 1 when one did not (see the report), 2
@@ -164,6 +178,7 @@ async fn deliver_all(
     let mut messages: BTreeMap<String, Vec<Slot>> = BTreeMap::new();
     let mut queues: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (event_index, (event, matches)) in routed.into_iter().enumerate() {
+        let put_at = context.started.elapsed();
         let mut deliveries = Vec::new();
         for route in matches {
             if route.reached.is_empty() {
@@ -216,7 +231,11 @@ async fn deliver_all(
                 });
             }
         }
-        sent.push(Sent { event, deliveries });
+        sent.push(Sent {
+            event,
+            put_at,
+            deliveries,
+        });
     }
 
     let mut tasks = tokio::task::JoinSet::new();
@@ -393,6 +412,8 @@ fn json_report(session: &Session, sent: &[Sent], elapsed: Duration) -> Value {
                 .collect();
             json!({
                 "Id": s.event.get("id"),
+                "PutAtMs": millis(s.put_at),
+                "DoneAfterMs": millis(s.done_after()),
                 "Source": s.event.get("source"),
                 "DetailType": s.event.get("detail-type"),
                 "Deliveries": deliveries,
@@ -413,12 +434,13 @@ fn table_report(session: &Session, sent: &[Sent], elapsed: Duration) {
     for s in sent {
         let text = |key: &str| s.event.get(key).and_then(Value::as_str).unwrap_or("?");
         crate::output::line(format_args!(
-            "\nevent {} ({} / {}): {} deliver{}",
+            "\nevent {} ({} / {}): {} deliver{}, all done {} ms after the put",
             text("id"),
             text("source"),
             text("detail-type"),
             s.deliveries.len(),
-            if s.deliveries.len() == 1 { "y" } else { "ies" }
+            if s.deliveries.len() == 1 { "y" } else { "ies" },
+            millis(s.done_after())
         ));
         for d in &s.deliveries {
             let r = &d.report;
@@ -435,13 +457,22 @@ fn table_report(session: &Session, sent: &[Sent], elapsed: Duration) {
                     d.function.as_deref().unwrap_or("-")
                 ),
             };
+            let duplicate = if d.route.queue().is_none()
+                && r.logs
+                    .iter()
+                    .any(|l| l.contains("duplicate delivery skipped"))
+            {
+                " (a duplicate: skipped by the function's dedup)"
+            } else {
+                ""
+            };
             let sent_to = r
                 .sent_to
                 .as_ref()
                 .map(|(queue, _)| format!(", then sent to {queue}"))
                 .unwrap_or_default();
             crate::output::line(format_args!(
-                "  {path} ({}): {}{sent_to} after {} attempt{} ({} ms in the function, done at {} ms)",
+                "  {path} ({}): {}{duplicate}{sent_to} after {} attempt{} ({} ms in the function, done at {} ms)",
                 d.route.delivery,
                 r.outcome.as_str(),
                 r.attempts,

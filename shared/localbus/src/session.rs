@@ -154,7 +154,7 @@ impl Session {
     pub(crate) fn describe(&self) -> String {
         match &self.provisioned {
             Some(p) => format!(
-                "stack {} on {}: created {} bus(es), {} table(s), {} queue(s), {} SES identit(ies), {} seed item(s)",
+                "stack {} on {}: created {} event bus(es), {} table(s), {} queue(s), {} SES identity(-ies), {} seed item(s)",
                 self.stack.name(),
                 self.endpoint,
                 p.buses,

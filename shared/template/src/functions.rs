@@ -142,6 +142,7 @@ fn function(
         on_failure,
         maximum_retry_attempts,
         timeout: u32_prop(props, "Timeout", &path)?,
+        memory_size: u32_prop(props, "MemorySize", &path)?,
         log_format,
     })
 }

@@ -312,6 +312,8 @@ pub struct Function {
     pub maximum_retry_attempts: Option<u32>,
     /// `Timeout` in seconds (Lambda's default, 3, when absent).
     pub timeout: Option<u32>,
+    /// `MemorySize` in MB (Lambda's default, 128, when absent).
+    pub memory_size: Option<u32>,
     /// `LoggingConfig.LogFormat` (`Text` or `JSON`).
     pub log_format: Option<String>,
 }

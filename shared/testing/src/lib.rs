@@ -1,5 +1,5 @@
-//! Test support for functions built with `eventbridge-lambda` (a dev-dependency only; function
-//! binaries never link it).
+//! Local emulation for functions built with `eventbridge-lambda`, used by the tests and by the
+//! `localbus` tool (function binaries never link it).
 //!
 //! [`MotoServer`] starts a real AWS API endpoint (moto) on loopback for the real SDK clients.
 //!
