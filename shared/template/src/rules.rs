@@ -85,7 +85,7 @@ fn resource_rule(
                 id: target_id.to_owned(),
                 delivery: delivery(&destination, arn),
                 destination,
-                input: input(target, &target_path)?,
+                input: input(target, target_id, &target_path)?,
                 retry_policy: retry_policy(target, &target_path)?,
                 dead_letter: dead_letter(target, &target_path, resources)?,
             });
@@ -138,11 +138,12 @@ fn event_rule(
                     .map(str::to_owned),
             },
         });
+    let target_input = input(props, &target_id, path)?;
     let target = Target {
         id: target_id,
         destination: Destination::Function(function.to_owned()),
         delivery: Delivery::Lambda,
-        input: input(props, path)?,
+        input: target_input,
         retry_policy: retry_policy(props, path)?,
         dead_letter,
     };
@@ -217,15 +218,18 @@ fn delivery(destination: &Destination, arn: &Value) -> Delivery {
     }
 }
 
-fn input(props: &Map<String, Value>, path: &str) -> Result<TargetInput, TemplateError> {
+fn input(props: &Map<String, Value>, id: &str, path: &str) -> Result<TargetInput, TemplateError> {
     let set = ["Input", "InputPath", "InputTransformer"]
         .iter()
         .filter(|key| props.contains_key(**key))
         .count();
     if set > 1 {
+        // PutTargets' own words (events.md §6).
         return Err(TemplateError::invalid(
             path,
-            "only one of Input, InputPath or InputTransformer may be set",
+            format!(
+                "ValidationException: Only one of Input, InputPath, or InputTransformer must be provided for target {id}."
+            ),
         ));
     }
     if let Some(text) = str_prop(props, "Input", path)? {

@@ -401,3 +401,27 @@ fn malformed_templates_are_typed_errors() {
         Err(TemplateError::Io { .. })
     ));
 }
+
+#[test]
+fn two_input_options_are_rejected_as_put_targets_rejects_them() {
+    let error = Template::parse(
+        r#"
+Resources:
+  Q:
+    Type: AWS::SQS::Queue
+  R:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {source: [aws.ec2]}
+      Targets:
+        - {Id: q1, Arn: !GetAtt Q.Arn, Input: "{}", InputPath: $.detail}
+"#,
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains(
+            "Only one of Input, InputPath, or InputTransformer must be provided for target q1."
+        ),
+        "{error}"
+    );
+}
