@@ -297,8 +297,10 @@ async fn deliver_all(
 }
 
 /// Reads every `--event`: text, a file, or every `*.json` file of a directory (in name order).
+/// A directory's files that are not events (an SQS batch, say) are skipped with a note; a
+/// named file or text that is not an event is an error.
 fn load_events(args: &[String]) -> Result<Vec<Value>, String> {
-    let mut texts = Vec::new();
+    let mut events = Vec::new();
     for arg in args {
         match arg.strip_prefix("file://") {
             Some(path) if Path::new(path).is_dir() => {
@@ -310,29 +312,36 @@ fn load_events(args: &[String]) -> Result<Vec<Value>, String> {
                     .collect();
                 files.sort();
                 for file in files {
+                    let name = file.display().to_string();
                     let text = std::fs::read_to_string(&file)
-                        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-                    texts.push((file.display().to_string(), text));
+                        .map_err(|e| format!("cannot read {name}: {e}"))?;
+                    match parse_event(&name, &text) {
+                        Ok(event) => events.push(event),
+                        Err(reason) => eprintln!("localbus send: skipped {reason}"),
+                    }
                 }
             }
-            _ => texts.push((arg.clone(), crate::input::load(arg)?)),
+            _ => events.push(parse_event(arg, &crate::input::load(arg)?)?),
         }
     }
-    texts
-        .into_iter()
-        .map(|(name, text)| {
-            let event: Value = serde_json::from_str(&text)
-                .map_err(|e| format!("{name}: not a JSON event: {e}"))?;
-            for field in ["source", "detail-type", "detail"] {
-                if event.get(field).is_none() {
-                    return Err(format!(
-                        "{name}: PutEvents rejects an event without {field:?}"
-                    ));
-                }
-            }
-            Ok(event)
-        })
-        .collect()
+    if events.is_empty() {
+        return Err("no events to send".into());
+    }
+    Ok(events)
+}
+
+/// An event as PutEvents takes it: JSON with at least `source`, `detail-type` and `detail`.
+fn parse_event(name: &str, text: &str) -> Result<Value, String> {
+    let event: Value =
+        serde_json::from_str(text).map_err(|e| format!("{name}: not a JSON event: {e}"))?;
+    for field in ["source", "detail-type", "detail"] {
+        if event.get(field).is_none() {
+            return Err(format!(
+                "{name}: not an EventBridge event: PutEvents rejects an entry without {field:?}"
+            ));
+        }
+    }
+    Ok(event)
 }
 
 /// Fills the envelope fields EventBridge sets on PutEvents.
