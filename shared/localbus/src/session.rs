@@ -93,6 +93,18 @@ impl Session {
             .map_err(|e| e.to_string())?
             .with_physical_ids(&args.physical_id)
             .map_err(|e| e.to_string())?;
+            // The account's real queue URLs (and so its account id); a queue that is not
+            // there fails the delivery that needs it, with SQS's error.
+            let sqs = aws_sdk_sqs::Client::new(&config);
+            let mut urls = std::collections::BTreeMap::new();
+            for (logical_id, name) in stack.queue_names() {
+                if let Ok(output) = sqs.get_queue_url().queue_name(name).send().await
+                    && let Some(url) = output.queue_url
+                {
+                    urls.insert(logical_id.to_owned(), url);
+                }
+            }
+            let stack = stack.with_queue_urls(urls);
             return Ok(Session {
                 template: Arc::new(template),
                 stack: Arc::new(stack),

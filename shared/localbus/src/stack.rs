@@ -56,6 +56,8 @@ pub(crate) struct Stack {
     parameters: BTreeMap<String, Option<String>>,
     /// Physical name per logical id.
     names: BTreeMap<String, (Kind, String)>,
+    /// Queue URLs looked up in the account (with `--aws`), by logical id.
+    queue_urls: BTreeMap<String, String>,
 }
 
 impl Stack {
@@ -88,6 +90,7 @@ impl Stack {
             sqs_endpoint: sqs_endpoint.trim_end_matches('/').to_owned(),
             parameters,
             names: BTreeMap::new(),
+            queue_urls: BTreeMap::new(),
         };
         // Names may use parameters (`!Sub orders-${Stage}`), never other resources' names.
         let declared = template
@@ -141,6 +144,27 @@ impl Stack {
         Ok(self)
     }
 
+    /// Uses queue URLs looked up in the account (`GetQueueUrl`) instead of computed ones, and
+    /// takes the account id from them.
+    pub(crate) fn with_queue_urls(mut self, urls: BTreeMap<String, String>) -> Stack {
+        let account = urls
+            .values()
+            .find_map(|url| url.rsplit('/').nth(1).map(str::to_owned));
+        if let Some(account) = account {
+            self.account = account;
+        }
+        self.queue_urls = urls;
+        self
+    }
+
+    /// The names of the template's queues, by logical id.
+    pub(crate) fn queue_names(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.names
+            .iter()
+            .filter(|(_, (kind, _))| *kind == Kind::Queue)
+            .map(|(id, (_, name))| (id.as_str(), name.as_str()))
+    }
+
     /// The stack's name.
     pub(crate) fn name(&self) -> &str {
         &self.name
@@ -161,6 +185,9 @@ impl Stack {
 
     /// A queue's URL.
     pub(crate) fn queue_url(&self, logical_id: &str) -> Result<String, ResolveError> {
+        if let Some(url) = self.queue_urls.get(logical_id) {
+            return Ok(url.clone());
+        }
         let name = self.physical_name(logical_id)?;
         Ok(format!("{}/{}/{name}", self.sqs_endpoint, self.account))
     }
@@ -341,6 +368,25 @@ mod tests {
             }),
             Err(ResolveError::Attribute { .. })
         ));
+    }
+
+    #[test]
+    fn looked_up_queue_urls_win_and_give_the_account() {
+        let urls = BTreeMap::from([(
+            "AsyncFailureQueue".to_owned(),
+            "https://sqs.eu-west-1.amazonaws.com/210987654321/prod-AsyncFailureQueue-ABC"
+                .to_owned(),
+        )]);
+        let stack = stack(&[]).with_queue_urls(urls);
+        assert_eq!(
+            stack.queue_url("AsyncFailureQueue").unwrap(),
+            "https://sqs.eu-west-1.amazonaws.com/210987654321/prod-AsyncFailureQueue-ABC"
+        );
+        assert_eq!(
+            stack.arn("DedupTable").unwrap(),
+            "arn:aws:dynamodb:us-east-1:210987654321:table/local-DedupTable"
+        );
+        assert_eq!(stack.queue_names().count(), 4);
     }
 
     #[test]

@@ -398,3 +398,58 @@ fn a_missing_bootstrap_or_bus_stops_the_run_before_anything_is_sent() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no event bus \"NoSuchBus\""));
 }
+
+#[test]
+fn aws_mode_uses_the_ambient_aws_configuration_and_creates_nothing() {
+    let moto = MotoServer::shared();
+    let endpoint = moto.endpoint();
+    let common = [
+        "send",
+        "--event",
+        "file://events/order-created.json",
+        "--event-bus-name",
+        "OrdersBus",
+        "--parameter-overrides",
+        "Stage=prod",
+        "--stack-name",
+        "ambient",
+        "--output",
+        "json",
+    ];
+    // A first run provisions the stack into moto and delivers the order.
+    let mut first = common.to_vec();
+    first.extend(["--endpoint-url", &endpoint, "--seed", "file://events/local/seed.json"]);
+    let output = localbus(&first);
+    assert!(output.status.success(), "{:#}", json(&output));
+
+    // `--aws` with the standard AWS settings pointing at that moto as "the account": localbus
+    // creates nothing and starts no server, looks the queues up, and the functions use the same
+    // settings; the durable dedup table makes the same event a duplicate everywhere.
+    let mut second = common.to_vec();
+    second.extend(["--aws", "--physical-id", "DedupTable=ambient-DedupTable"]);
+    let output = Command::new(env!("CARGO_BIN_EXE_localbus"))
+        .current_dir(root())
+        .args(&second)
+        .arg("--functions-dir")
+        .arg(functions_dir())
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    let report = json(&output);
+    assert!(output.status.success(), "{report:#}");
+    assert_eq!(report["Endpoint"], "AWS (us-east-1)");
+    let all = deliveries(&report);
+    assert_eq!(all.len(), 4, "{report:#}");
+    for delivery in all {
+        assert_eq!(delivery["Outcome"], "Succeeded", "{delivery:#}");
+        let logs = delivery["Logs"].as_array().unwrap();
+        assert!(
+            logs.iter()
+                .any(|l| l.as_str().unwrap().contains("duplicate delivery skipped")),
+            "{delivery:#}"
+        );
+    }
+}
