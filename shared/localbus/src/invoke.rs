@@ -21,14 +21,7 @@ pub(crate) struct Args {
 /// Runs `invoke`: prints the logs (standard error) and the response (standard output); exit 0
 /// when the function succeeded, 1 when it returned an error, 2 when it could not be invoked.
 pub(crate) fn run(args: &Args) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => return fail(format!("cannot start the async runtime: {error}")),
-    };
-    match runtime.block_on(invoke(args)) {
+    match crate::block_on::block_on(invoke(args)).and_then(|result| result) {
         Ok(invocation) => {
             for line in &invocation.logs {
                 eprintln!("{line}");

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod block_on;
 mod deliver;
 mod emulator;
 mod input;

@@ -39,8 +39,8 @@ enum UsageError {
     NotAnOrder { index: usize, message: String },
     #[error(transparent)]
     Publish(#[from] eventbridge_lambda::publish::PublishError),
-    #[error("cannot start the async runtime: {0}")]
-    Runtime(#[from] std::io::Error),
+    #[error("{0}")]
+    Runtime(String),
 }
 
 /// Runs the subcommand: exit 0 when every order was delivered, 1 when some failed (see the
@@ -82,10 +82,7 @@ fn publish(args: &Args) -> Result<(String, bool), UsageError> {
         let text = load(arg).map_err(UsageError::Input)?;
         entries.push(Entry::new(&order(index, &text)?)?);
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let report = runtime.block_on(async {
+    let report = crate::block_on::block_on(async {
         let mut loader = eventbridge_lambda::aws::config_loader();
         if let Some(endpoint) = &args.endpoint_url {
             loader = loader.endpoint_url(endpoint);
@@ -93,7 +90,8 @@ fn publish(args: &Args) -> Result<(String, bool), UsageError> {
         let client = aws_sdk_eventbridge::Client::new(&loader.load().await);
         let publisher = Publisher::put_events(client, &args.event_bus_name).await?;
         publisher.publish(&entries).await.map_err(UsageError::from)
-    })?;
+    })
+    .map_err(UsageError::Runtime)??;
     let results: Vec<Value> = report
         .deliveries
         .iter()

@@ -2,6 +2,7 @@
 //! reaches with the exact payload each receives.
 
 use crate::input::load;
+use crate::stack::Stack;
 use crate::transform::{self, RuleContext, TransformError};
 use eventbridge_pattern::Matcher;
 use sam_template::{Destination, Rule, Target, TargetInput, Template};
@@ -164,24 +165,18 @@ pub(crate) fn route(args: &RouteArgs) -> Result<Vec<Value>, String> {
             "An error occurred (ValidationException): Parameter Event is not valid.".to_owned(),
         );
     }
-    let bus = resolve_bus(&template, args.event_bus_name.as_deref())?;
+    // Names as a local deployment gives them (parameter defaults), so `orders-dev` works too.
+    let stack = Stack::new(
+        &template,
+        "localbus",
+        "us-east-1",
+        crate::stack::LOCAL_ACCOUNT,
+        "http://localhost",
+        &[],
+    )
+    .map_err(|error| error.to_string())?;
+    let bus = stack.bus_logical_id(&template, args.event_bus_name.as_deref())?;
     route_event(&template, &bus, &event)
-}
-
-/// The logical id of the bus named `name` (a logical id, a literal name, or `default`).
-pub(crate) fn resolve_bus(template: &Template, name: Option<&str>) -> Result<String, String> {
-    let Some(name) = name else {
-        return Ok("default".to_owned());
-    };
-    template
-        .buses()
-        .iter()
-        .find(|bus| {
-            bus.logical_id == name
-                || matches!(&bus.name, Some(sam_template::Expr::Literal(literal)) if literal == name)
-        })
-        .map(|bus| bus.logical_id.clone())
-        .ok_or_else(|| format!("no event bus {name:?} in the template"))
 }
 
 /// One target an event reaches, with the payload it receives.

@@ -10,7 +10,7 @@ use crate::deliver::{self, Context, Outcome, Report};
 use crate::route::{ENVELOPE_FIELDS, RouteMatch, route_matches};
 use crate::session::{DeployArgs, Session};
 use crate::stack::Stack;
-use sam_template::{Delivery, Template};
+use sam_template::Delivery;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -74,14 +74,7 @@ impl Sent {
 /// Runs `send`: exit 0 when every delivery succeeded, 1 when one did not (see the report), 2
 /// when nothing could be sent.
 pub(crate) fn run(args: &Args) -> ExitCode {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => return fail(format!("cannot start the async runtime: {error}")),
-    };
-    match runtime.block_on(send(args)) {
+    match crate::block_on::block_on(send(args)).and_then(|result| result) {
         Ok((session, sent, elapsed)) => {
             let ok = sent.iter().all(|s| {
                 s.deliveries
@@ -113,11 +106,9 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 async fn send(args: &Args) -> Result<(Session, Vec<Sent>, Duration), String> {
     let events = load_events(&args.events)?;
     let session = Session::start(&args.deploy).await?;
-    let bus = bus_logical_id(
-        &session.template,
-        &session.stack,
-        args.event_bus_name.as_deref(),
-    )?;
+    let bus = session
+        .stack
+        .bus_logical_id(&session.template, args.event_bus_name.as_deref())?;
     let mut routed = Vec::with_capacity(events.len());
     for event in events {
         let event = complete(event, &session.stack);
@@ -364,28 +355,6 @@ fn complete(mut event: Value, stack: &Stack) -> Value {
     }
     debug_assert!(ENVELOPE_FIELDS.iter().all(|f| event.get(f).is_some()));
     event
-}
-
-/// The logical id of the bus `name` names: a logical id, or a bus's name in this stack.
-fn bus_logical_id(
-    template: &Template,
-    stack: &Stack,
-    name: Option<&str>,
-) -> Result<String, String> {
-    let Some(name) = name else {
-        return Ok("default".to_owned());
-    };
-    template
-        .buses()
-        .iter()
-        .find(|bus| {
-            bus.logical_id == name
-                || stack
-                    .physical_name(&bus.logical_id)
-                    .is_ok_and(|physical| physical == name)
-        })
-        .map(|bus| bus.logical_id.clone())
-        .ok_or_else(|| format!("no event bus {name:?} in the template"))
 }
 
 fn millis(duration: Duration) -> f64 {

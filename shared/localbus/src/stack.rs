@@ -165,6 +165,29 @@ impl Stack {
             .map(|(id, (_, name))| (id.as_str(), name.as_str()))
     }
 
+    /// The logical id of the bus `name` names: `default` when `None`, else a bus's logical id
+    /// or its name in this stack (`orders-dev` for `Name: !Sub orders-${Stage}`).
+    pub(crate) fn bus_logical_id(
+        &self,
+        template: &Template,
+        name: Option<&str>,
+    ) -> Result<String, String> {
+        let Some(name) = name else {
+            return Ok("default".to_owned());
+        };
+        template
+            .buses()
+            .iter()
+            .find(|bus| {
+                bus.logical_id == name
+                    || self
+                        .physical_name(&bus.logical_id)
+                        .is_ok_and(|physical| physical == name)
+            })
+            .map(|bus| bus.logical_id.clone())
+            .ok_or_else(|| format!("no event bus {name:?} in the template"))
+    }
+
     /// The stack's name.
     pub(crate) fn name(&self) -> &str {
         &self.name

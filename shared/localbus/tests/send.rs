@@ -418,7 +418,12 @@ fn aws_mode_uses_the_ambient_aws_configuration_and_creates_nothing() {
     ];
     // A first run provisions the stack into moto and delivers the order.
     let mut first = common.to_vec();
-    first.extend(["--endpoint-url", &endpoint, "--seed", "file://events/local/seed.json"]);
+    first.extend([
+        "--endpoint-url",
+        &endpoint,
+        "--seed",
+        "file://events/local/seed.json",
+    ]);
     let output = localbus(&first);
     assert!(output.status.success(), "{:#}", json(&output));
 
