@@ -20,46 +20,53 @@ pub struct MotoServer {
 }
 
 impl MotoServer {
-    /// Where `moto_server` is: `$MOTO_SERVER`, else `.venv/bin/moto_server` of the workspace.
+    /// The Python that has moto installed: the one beside `moto_server`, which is
+    /// `$MOTO_SERVER`, else `.venv/bin/moto_server` of the workspace.
     ///
     /// # Errors
-    /// [`TestingError::MotoNotFound`] when neither exists.
+    /// [`TestingError::MotoNotFound`] when that `moto_server` or its Python does not exist.
     pub fn locate() -> Result<PathBuf, TestingError> {
-        let path = std::env::var_os("MOTO_SERVER")
+        let moto = std::env::var_os("MOTO_SERVER")
             .map(PathBuf::from)
             .unwrap_or_else(|| workspace_root().join(".venv/bin/moto_server"));
-        if path.is_file() {
-            Ok(path)
+        let python = moto.with_file_name("python");
+        if moto.is_file() && python.is_file() {
+            Ok(python)
         } else {
-            Err(TestingError::MotoNotFound(path.display().to_string()))
+            Err(TestingError::MotoNotFound(moto.display().to_string()))
         }
     }
 
     /// Starts a fresh server on a free port and waits until it answers.
     ///
+    /// The server is moto's, with one difference: it answers one request at a time
+    /// (`moto_server.py`), so that each request is atomic as in AWS. moto's own `moto_server`
+    /// interleaves concurrent requests, and two racing conditional writes can both succeed.
+    ///
     /// # Errors
     /// When moto is missing, cannot start, or does not listen within 30 s.
     pub fn start() -> Result<Self, TestingError> {
-        let moto = Self::locate()?;
+        let python = Self::locate()?;
         let port = free_port()?;
         let log_path = std::env::temp_dir().join(format!("moto-{}-{port}.log", std::process::id()));
         let log = File::create(&log_path)?;
         // The watchdog loop ends moto when this test process is gone, even after a crash.
         let script = format!(
-            "\"$0\" -H 127.0.0.1 -p {port} & moto=$!; trap 'kill $moto 2>/dev/null' EXIT TERM; \
+            "\"$0\" -c \"$1\" {port} & moto=$!; trap 'kill $moto 2>/dev/null' EXIT TERM; \
              while kill -0 {parent} 2>/dev/null && kill -0 $moto 2>/dev/null; do sleep 1; done",
             parent = std::process::id()
         );
         let child = Command::new("sh")
             .arg("-c")
             .arg(script)
-            .arg(&moto)
+            .arg(&python)
+            .arg(include_str!("moto_server.py"))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()
             .map_err(|error| TestingError::Spawn {
-                what: moto.display().to_string(),
+                what: format!("{} (moto server)", python.display()),
                 error,
             })?;
         let server = Self {

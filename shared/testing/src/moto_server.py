@@ -1,0 +1,40 @@
+# moto server answering one request at a time.
+#
+# DynamoDB applies every request atomically: a conditional PutItem or a TransactWriteItems either
+# sees the effect of a concurrent request or not, never half of it. moto's own `moto_server`
+# runs requests on threads with no lock around an operation, so two concurrent conditional
+# writes can both pass their condition (seen: 11 of 10 units reserved by 20 racing orders). The
+# threaded server is kept (keep-alive connections must not block each other); a lock around the
+# application makes each request whole, as AWS does. No request of ours blocks inside moto (SQS
+# receives use WaitTimeSeconds 0), so the lock never waits on another request.
+#
+# Run as: python -c "$(cat moto_server.py)" PORT
+import os
+import sys
+import threading
+
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+
+port = int(sys.argv[1])
+os.environ.setdefault("MOTO_PORT", str(port))
+application = DomainDispatcherApplication(create_backend_app)
+lock = threading.Lock()
+
+
+def one_at_a_time(environ, start_response):
+    with lock:
+        return list(application(environ, start_response))
+
+
+run_simple(
+    "127.0.0.1",
+    port,
+    one_at_a_time,
+    threaded=True,
+    request_handler=MotoRequestHandler,
+)
