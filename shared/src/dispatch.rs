@@ -14,11 +14,14 @@
 //! The mode is recognised from the payload (an EventBridge envelope never has a `Records` key), so
 //! one binary serves both wirings.
 
-use crate::decode::{DecodeError, EventId, SqsRecord, finish, read_envelope, read_envelope_str};
+use crate::decode::{
+    Batch, DecodeError, EventId, Payload, decode_event, decode_payload, decode_str,
+};
 use crate::dedup::{Claim, DedupStore, MemoryStore, StoreError};
 use crate::{Context, Detail, Event};
 use aws_lambda_events::event::sqs::SqsBatchResponse;
 use futures_util::FutureExt;
+use futures_util::future::Either;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use std::any::Any;
@@ -27,6 +30,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use tracing::instrument::Instrumented;
 use tracing::{Instrument, error, info, info_span, warn};
 
 /// A user handler: an async function of the event and the invocation context.
@@ -276,17 +280,19 @@ where
     /// For a direct event, the [`EventError`] that fails the invocation. For an SQS batch only
     /// [`EventError::RecordWithoutId`]; every other failure is a `batchItemFailures` entry.
     pub async fn invoke(&self, payload: &[u8], ctx: Context) -> Result<Response, EventError> {
-        let envelope = match read_envelope(payload) {
-            Ok(envelope) => envelope,
-            Err(error) => return Err(Self::direct_failure(EventError::Decode(error))),
+        let event = match decode_payload::<T>(payload) {
+            Payload::Direct(Ok(event)) => event,
+            Payload::Direct(Err(error)) => {
+                return Err(Self::direct_failure(EventError::Decode(error)));
+            }
+            Payload::Batch(batch) => {
+                // Boxed: the batch state would otherwise enlarge every direct invocation's future.
+                return Box::pin(self.invoke_batch(batch, ctx))
+                    .await
+                    .map(Response::Batch);
+            }
         };
-        if let Some(records) = envelope.records {
-            // Boxed: the batch state would otherwise enlarge every direct invocation's future.
-            return Box::pin(self.invoke_batch(records, ctx))
-                .await
-                .map(Response::Batch);
-        }
-        match self.process_envelope(envelope, &ctx).await {
+        match self.process_decoded(event, ctx).await {
             Ok(outcome) => Ok(Response::Direct(match outcome {
                 Outcome::Handled(response) => Some(response),
                 Outcome::Duplicate(response) => response,
@@ -305,12 +311,13 @@ where
 
     async fn invoke_batch(
         &self,
-        records: Vec<SqsRecord<'_>>,
+        batch: Batch<'_>,
         ctx: Context,
     ) -> Result<SqsBatchResponse, EventError> {
         // Checked before anything runs: a record that cannot be reported alone fails the whole
         // batch, and no side effect happens for a batch that will be redelivered.
-        if let Some(index) = records
+        if let Some(index) = batch
+            .messages
             .iter()
             .position(|record| record.message_id.is_none())
         {
@@ -322,7 +329,7 @@ where
         }
         let mut response = SqsBatchResponse::default();
         let mut fifo_blocked = false;
-        for record in &records {
+        for record in &batch.messages {
             let message_id = record.message_id.as_deref().unwrap_or_default();
             let span = info_span!("sqs_record", message_id);
             async {
@@ -331,11 +338,9 @@ where
                     response.add_failure(message_id);
                     return;
                 }
-                let result = match record.body.as_deref() {
-                    Some(body) => match read_envelope_str(body) {
-                        Ok(envelope) => self.process_envelope(envelope, &ctx).await,
-                        Err(error) => Err(EventError::Decode(error)),
-                    },
+                let result = match batch.body(record).map(decode_str::<T>) {
+                    Some(Ok(event)) => self.process_decoded(event, ctx.clone()).await,
+                    Some(Err(error)) => Err(EventError::Decode(error)),
                     None => Err(EventError::Decode(DecodeError::Envelope {
                         id: EventId(None),
                         reason: "the SQS message has no body".to_owned(),
@@ -361,94 +366,137 @@ where
     /// # Errors
     /// The [`EventError`] saying why the event was not processed.
     pub async fn process(&self, payload: &[u8], ctx: &Context) -> Result<Outcome, EventError> {
-        self.process_envelope(read_envelope(payload)?, ctx).await
+        self.process_decoded(decode_event::<T>(payload)?, ctx.clone())
+            .await
     }
 
-    async fn process_envelope(
+    /// De-duplicates a decoded event and runs the handler, in the event's span. (A plain function
+    /// rather than an `async fn`: one future less around the event's, which every invocation moves.)
+    fn process_decoded(
         &self,
-        envelope: crate::decode::RawEnvelope<'_>,
-        ctx: &Context,
-    ) -> Result<Outcome, EventError> {
-        let event = finish::<T>(envelope)?;
+        event: Event<T>,
+        ctx: Context,
+    ) -> Instrumented<impl Future<Output = Result<Outcome, EventError>>> {
         let span = info_span!(
             "event",
             event_id = event.id.as_deref().unwrap_or("-"),
             source = %event.source,
             detail_type = %event.detail_type,
         );
-        self.process_event(event, ctx).instrument(span).await
+        self.process_event(event, ctx).instrument(span)
     }
 
-    async fn process_event(&self, event: Event<T>, ctx: &Context) -> Result<Outcome, EventError> {
-        let business_key = self.key_of.and_then(|key_of| key_of(&event));
-        let Some(id) = business_key.as_deref().or(event.id.as_deref()) else {
-            warn!("event has no id; processing it without de-duplication");
-            return self.run(event, ctx, None).await.map(Outcome::Handled);
-        };
-        let key = format!("{}#{id}", self.namespace);
-        let id = &key[self.namespace.len() + 1..];
-        // Errors name the event by its id even when the key is a business key.
-        let event_id = business_key.is_some().then(|| event.id.clone()).flatten();
-        let label = event_id.as_deref().or(Some(id));
-        // A claim lapses at the invocation's deadline; without one (local runs), after 15 minutes,
-        // Lambda's longest timeout.
-        let in_progress_until = if ctx.deadline > 0 {
-            ctx.deadline
-        } else {
-            crate::dedup::now_ms().saturating_add(IN_PROGRESS_WITHOUT_DEADLINE_MS)
-        };
-        match self.store.claim(&key, in_progress_until).await {
-            Ok(Claim::Acquired) => {}
-            Ok(Claim::Completed(response)) => {
-                info!(dedup_key = %id, "duplicate delivery skipped: event already processed");
-                return Ok(Outcome::Duplicate(response));
-            }
-            Ok(Claim::InProgress) => return Err(EventError::InProgress { id: id.to_owned() }),
-            Err(error) => {
-                return Err(EventError::Store {
-                    id: id.to_owned(),
-                    error,
-                });
-            }
-        }
-        match self.run(event, ctx, label).await {
-            Ok(response) => {
-                if let Err(error) = self.store.complete(&key, Some(&response)).await {
-                    // The side effects happened; failing now would run them again on retry.
-                    warn!(error = %error, "event processed but its completion could not be recorded");
-                }
-                Ok(Outcome::Handled(response))
-            }
-            Err(failure) => {
-                if let Err(error) = self.store.release(&key).await {
-                    warn!(error = %error, "could not release the claim; it lapses at the invocation deadline");
-                }
-                Err(failure)
-            }
-        }
-    }
-
-    /// Calls the handler, catching panics, and serializes its response. `id` names the event in
-    /// errors (the event itself is moved into the handler).
-    async fn run(
+    /// Claims the event's key, calls the handler, then records the outcome. One future (no nested
+    /// `async fn`s), and an `async` block rather than an `async fn`, whose arguments would be
+    /// held twice: the event and the context are held once, then moved into the handler.
+    #[allow(clippy::manual_async_fn)] // deliberate, see above
+    fn process_event(
         &self,
         event: Event<T>,
-        ctx: &Context,
-        id: Option<&str>,
-    ) -> Result<Box<RawValue>, EventError> {
-        let inject_panic =
-            self.inject_panic_for.is_some() && self.inject_panic_for.as_deref() == id;
-        let id = || EventId(id.map(str::to_owned));
-        let call = async {
+        ctx: Context,
+    ) -> impl Future<Output = Result<Outcome, EventError>> {
+        async move {
+            let business_key = self.key_of.and_then(|key_of| key_of(&event));
+            let key = match business_key.as_deref().or(event.id.as_deref()) {
+                Some(id) => {
+                    let mut key = String::with_capacity(self.namespace.len() + 1 + id.len());
+                    key.push_str(&self.namespace);
+                    key.push('#');
+                    key.push_str(id);
+                    Some(key)
+                }
+                None => {
+                    warn!("event has no id; processing it without de-duplication");
+                    None
+                }
+            };
+            let id = key.as_deref().map(|key| &key[self.namespace.len() + 1..]);
+            // Errors name the event by its id even when the key is a business key.
+            let event_id = business_key.is_some().then(|| event.id.clone()).flatten();
+            let label = event_id.as_deref().or(id);
+            if let (Some(key), Some(id)) = (&key, id) {
+                // A claim lapses at the invocation's deadline; without one (local runs), after 15
+                // minutes, Lambda's longest timeout.
+                let in_progress_until = if ctx.deadline > 0 {
+                    ctx.deadline
+                } else {
+                    crate::dedup::now_ms().saturating_add(IN_PROGRESS_WITHOUT_DEADLINE_MS)
+                };
+                match self.store.claim(key, in_progress_until).await {
+                    Ok(Claim::Acquired) => {}
+                    Ok(Claim::Completed(response)) => {
+                        info!(dedup_key = %id, "duplicate delivery skipped: event already processed");
+                        return Ok(Outcome::Duplicate(response));
+                    }
+                    Ok(Claim::InProgress) => {
+                        return Err(EventError::InProgress { id: id.to_owned() });
+                    }
+                    Err(error) => {
+                        return Err(EventError::Store {
+                            id: id.to_owned(),
+                            error,
+                        });
+                    }
+                }
+            }
+
+            let inject_panic =
+                self.inject_panic_for.is_some() && self.inject_panic_for.as_deref() == label;
+            let outcome = self.call_handler(event, ctx, inject_panic).await;
+            let result = Self::response(outcome, label);
+
+            if let Some(key) = &key {
+                match &result {
+                    Ok(response) => {
+                        if let Err(error) = self.store.complete(key, Some(response)).await {
+                            // The side effects happened; failing now would run them again on retry.
+                            warn!(error = %error, "event processed but its completion could not be recorded");
+                        }
+                    }
+                    Err(_) => {
+                        if let Err(error) = self.store.release(key).await {
+                            warn!(error = %error, "could not release the claim; it lapses at the invocation deadline");
+                        }
+                    }
+                }
+            }
+            result.map(Outcome::Handled)
+        }
+    }
+
+    /// Calls the handler, catching a panic both in the call and while its future runs. (A plain
+    /// function returning the future, so that the caller holds that future only once.)
+    fn call_handler(
+        &self,
+        event: Event<T>,
+        ctx: Context,
+        inject_panic: bool,
+    ) -> impl Future<Output = Result<Result<H::Output, H::Error>, Box<dyn Any + Send>>> {
+        let call = std::panic::catch_unwind(AssertUnwindSafe(|| {
             if inject_panic {
                 #[allow(clippy::panic)] // deliberate: fault injection for resilience tests
                 {
                     panic!("injected panic (EVENTBRIDGE_LAMBDA_INJECT_PANIC_FOR_ID)");
                 }
             }
-            self.handler.call(event, ctx.clone()).await
-        };
-        match AssertUnwindSafe(call).catch_unwind().await {
+            // Boxed: the caller's future (which every invocation moves several times) then holds
+            // a pointer instead of the handler's whole future, with the event and context in it.
+            Box::pin(self.handler.call(event, ctx))
+        }));
+        match call {
+            Ok(future) => Either::Left(AssertUnwindSafe(future).catch_unwind()),
+            Err(panic) => Either::Right(std::future::ready(Err(panic))),
+        }
+    }
+
+    /// The handler's outcome as its serialized response or an error. `id` names the event in
+    /// errors (the event itself was moved into the handler).
+    fn response(
+        outcome: Result<Result<H::Output, H::Error>, Box<dyn Any + Send>>,
+        id: Option<&str>,
+    ) -> Result<Box<RawValue>, EventError> {
+        let id = || EventId(id.map(str::to_owned));
+        match outcome {
             Ok(Ok(output)) => serde_json::value::to_raw_value(&output)
                 .map_err(|error| EventError::Response { id: id(), error }),
             Ok(Err(error)) => Err(EventError::Handler {

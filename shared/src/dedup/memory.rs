@@ -22,8 +22,33 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// ```
 #[derive(Debug)]
 pub struct MemoryStore {
-    entries: Mutex<LruCache<String, Entry>>,
+    entries: Mutex<Entries>,
     expiry: Duration,
+}
+
+/// The keys, and the allocation of the last key evicted, reused for the next new key (a full
+/// store evicts one key per new one).
+#[derive(Debug)]
+struct Entries {
+    lru: LruCache<String, Entry>,
+    spare_key: Option<String>,
+}
+
+impl Entries {
+    /// Inserts a key that is not held, evicting the least recently used key when full.
+    fn insert(&mut self, key: &str, entry: Entry) {
+        let owned = match self.spare_key.take() {
+            Some(mut spare) => {
+                spare.clear();
+                spare.push_str(key);
+                spare
+            }
+            None => key.to_owned(),
+        };
+        if let Some((evicted, _)) = self.lru.push(owned, entry) {
+            self.spare_key = Some(evicted);
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -47,14 +72,17 @@ impl MemoryStore {
     pub fn new(capacity: usize, expiry: Duration) -> Self {
         let capacity = NonZeroUsize::new(capacity).unwrap_or(NonZeroUsize::MIN);
         Self {
-            entries: Mutex::new(LruCache::new(capacity)),
+            entries: Mutex::new(Entries {
+                lru: LruCache::new(capacity),
+                spare_key: None,
+            }),
             expiry,
         }
     }
 
     /// Number of keys currently held (including expired ones not yet evicted).
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.lock().lru.len()
     }
 
     /// True when no key is held.
@@ -62,9 +90,10 @@ impl MemoryStore {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         // A panic while holding the lock cannot leave the cache half-updated (every update is a
-        // single `put`/`pop`), so a poisoned lock is safe to keep using.
+        // single `push`, `pop` or assignment; a lost spare key only costs an allocation), so a
+        // poisoned lock is safe to keep using.
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -72,7 +101,7 @@ impl MemoryStore {
     /// (`Some(None)`: completed without a response). Used by [`CachedStore`](super::CachedStore).
     pub fn cached_completion(&self, key: &str) -> Option<Option<Box<RawValue>>> {
         let now = now_ms();
-        match self.lock().get(key) {
+        match self.lock().lru.get(key) {
             Some(Entry::Completed {
                 response,
                 expires_ms,
@@ -83,35 +112,42 @@ impl MemoryStore {
 
     fn claim_at(&self, key: &str, in_progress_until_ms: u64, now_ms: u64) -> Claim {
         let mut entries = self.lock();
-        match entries.get(key) {
+        let in_progress = Entry::InProgress {
+            until_ms: in_progress_until_ms,
+        };
+        match entries.lru.get_mut(key) {
             Some(Entry::Completed {
                 response,
                 expires_ms,
-            }) if *expires_ms > now_ms => {
-                return Claim::Completed(response.clone());
+            }) if *expires_ms > now_ms => Claim::Completed(response.clone()),
+            Some(Entry::InProgress { until_ms }) if *until_ms > now_ms => Claim::InProgress,
+            // An expired record: taken over in place (`get_mut` marked it most recently used, as
+            // `put` would).
+            Some(expired) => {
+                *expired = in_progress;
+                Claim::Acquired
             }
-            Some(Entry::InProgress { until_ms }) if *until_ms > now_ms => return Claim::InProgress,
-            _ => {}
+            None => {
+                entries.insert(key, in_progress);
+                Claim::Acquired
+            }
         }
-        entries.put(
-            key.to_owned(),
-            Entry::InProgress {
-                until_ms: in_progress_until_ms,
-            },
-        );
-        Claim::Acquired
     }
 
     fn complete_at(&self, key: &str, response: Option<&RawValue>, now_ms: u64) {
         let expires_ms =
             now_ms.saturating_add(u64::try_from(self.expiry.as_millis()).unwrap_or(u64::MAX));
-        self.lock().put(
-            key.to_owned(),
-            Entry::Completed {
-                response: response.map(ToOwned::to_owned),
-                expires_ms,
-            },
-        );
+        let completed = Entry::Completed {
+            response: response.map(ToOwned::to_owned),
+            expires_ms,
+        };
+        let mut entries = self.lock();
+        // The key is normally held already (claimed by this delivery): update it in place, which
+        // marks it most recently used exactly as `put` would, without allocating the key again.
+        match entries.lru.get_mut(key) {
+            Some(entry) => *entry = completed,
+            None => entries.insert(key, completed),
+        }
     }
 }
 
@@ -145,7 +181,7 @@ impl DedupStore for MemoryStore {
     }
 
     async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.lock().pop(key);
+        self.lock().lru.pop(key);
         Ok(())
     }
 }
