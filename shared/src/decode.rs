@@ -36,6 +36,17 @@ mod tests;
 
 pub(crate) use sqs::Batch;
 
+/// The likely cause of a missing envelope field, for [`DecodeError::Envelope`]'s message.
+fn replaced_event_hint(reason: &str) -> &'static str {
+    const FIELDS: [&str; 3] = ["`source`", "`detail-type`", "`detail`"];
+    match reason.strip_prefix("missing field ") {
+        Some(field) if FIELDS.contains(&field) => {
+            " (a typed handler takes the whole event: does the rule's target replace it with Input, InputPath or InputTransformer?)"
+        }
+        _ => "",
+    }
+}
+
 /// Why a payload is not a usable `Event<T>`.
 ///
 /// Every variant's message names the event by id when the payload had one.
@@ -45,8 +56,13 @@ pub enum DecodeError {
     #[error("payload is not valid JSON: {0}")]
     Json(#[source] serde_json::Error),
     /// The payload is JSON but not an EventBridge envelope (not an object, a field of the wrong
-    /// type, a required field missing, an unreadable `time`).
-    #[error("{id}: not an EventBridge event: {reason}")]
+    /// type, a required field missing, an unreadable `time`). When an envelope field is missing,
+    /// the message also says the usual cause: the rule's target replaced the event with `Input`,
+    /// `InputPath` or `InputTransformer`, which a handler over `Event<T>` cannot take.
+    #[error(
+        "{id}: not an EventBridge event: {reason}{}",
+        replaced_event_hint(reason)
+    )]
     Envelope {
         /// The event id, when the payload had one.
         id: EventId,

@@ -221,7 +221,7 @@ fn bad_direct_payloads_give_typed_errors_naming_the_event() {
         ),
         (
             serde_json::to_vec(&no_detail_type).unwrap(),
-            "event e-nodt: not an EventBridge event: missing field `detail-type`",
+            "event e-nodt: not an EventBridge event: missing field `detail-type` (a typed handler takes the whole event: does the rule's target replace it with Input, InputPath or InputTransformer?)",
         ),
         (
             serde_json::to_vec(&not_object).unwrap(),

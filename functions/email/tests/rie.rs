@@ -124,7 +124,7 @@ fn bootstrap_answers_events_errors_and_panics_and_stays_warm() {
     assert_eq!(answer.json()["errorType"], "EventDecodeError");
     assert_eq!(
         answer.json()["errorMessage"],
-        "event bad-1: not an EventBridge event: missing field `detail-type`"
+        "event bad-1: not an EventBridge event: missing field `detail-type` (a typed handler takes the whole event: does the rule's target replace it with Input, InputPath or InputTransformer?)"
     );
 
     // 3. A payload that is not JSON at all is rejected before the handler, with an error body.

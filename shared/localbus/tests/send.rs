@@ -363,6 +363,12 @@ fn invoke_runs_one_function_like_sam_local_invoke() {
     assert_eq!(output.status.code(), Some(1));
     let error = json(&output);
     assert_eq!(error["errorType"], "EventDecodeError", "{error:#}");
+    let message = error["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("missing field")
+            && message.contains("replace it with Input, InputPath or InputTransformer"),
+        "{message}"
+    );
 }
 
 #[test]
