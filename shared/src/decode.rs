@@ -360,6 +360,26 @@ enum Key {
     Other,
 }
 
+impl Key {
+    /// The field named `name` (both envelope readers, serde's and [`envelope`]'s, use this).
+    fn of(name: &str) -> Key {
+        match name {
+            "Records" => Key::Records,
+            "version" => Key::Version,
+            "id" => Key::Id,
+            "detail-type" => Key::DetailType,
+            "source" => Key::Source,
+            "account" => Key::Account,
+            "time" => Key::Time,
+            "region" => Key::Region,
+            "replay-name" => Key::ReplayName,
+            "resources" => Key::Resources,
+            "detail" => Key::Detail,
+            _ => Key::Other,
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Key {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_identifier(KeyVisitor)
@@ -376,20 +396,7 @@ impl Visitor<'_> for KeyVisitor {
     }
 
     fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Key, E> {
-        Ok(match name {
-            "Records" => Key::Records,
-            "version" => Key::Version,
-            "id" => Key::Id,
-            "detail-type" => Key::DetailType,
-            "source" => Key::Source,
-            "account" => Key::Account,
-            "time" => Key::Time,
-            "region" => Key::Region,
-            "replay-name" => Key::ReplayName,
-            "resources" => Key::Resources,
-            "detail" => Key::Detail,
-            _ => Key::Other,
-        })
+        Ok(Key::of(name))
     }
 }
 

@@ -11,7 +11,7 @@
 //! serde paths would have read.
 
 use super::json::{MAX_DEPTH, Reader};
-use super::{DetailSlot, Envelope, de};
+use super::{DetailSlot, Envelope, Key, de};
 use crate::Detail;
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
@@ -34,25 +34,20 @@ pub(super) fn read<T: Detail>(text: &str) -> Option<Envelope<'_, T, IgnoredAny>>
             reader.expect(b'"')?;
             let key = reader.key()?;
             reader.expect(b':')?;
-            let field = match Field::of(key) {
-                Some(field) => field,
-                // An SQS event (or something stranger): the serde paths read `Records`.
-                None if key == "Records" => return None,
-                // Any other field is ignored, as by serde.
-                None => Field::Other,
-            };
+            // Any field the envelope does not have is ignored (`Other`), as by serde.
+            let field = Key::of(key);
             let bit = 1 << field as u16;
-            if field != Field::Other && seen & bit != 0 {
+            if field != Key::Other && seen & bit != 0 {
                 return None; // a repeated field
             }
             seen |= bit;
             match field {
-                Field::Version => envelope.version = reader.optional_string()?,
-                Field::Id => envelope.id = reader.optional_string()?,
-                Field::DetailType => envelope.detail_type = reader.optional_string()?,
-                Field::Source => envelope.source = reader.optional_string()?,
-                Field::Account => envelope.account = reader.optional_string()?,
-                Field::Time => {
+                Key::Version => envelope.version = reader.optional_string()?,
+                Key::Id => envelope.id = reader.optional_string()?,
+                Key::DetailType => envelope.detail_type = reader.optional_string()?,
+                Key::Source => envelope.source = reader.optional_string()?,
+                Key::Account => envelope.account = reader.optional_string()?,
+                Key::Time => {
                     envelope.time = match reader.optional_str()? {
                         Some(Cow::Borrowed(text)) => Some(Cow::Borrowed(text)),
                         // Escapes in a timestamp: left to serde_json.
@@ -60,11 +55,13 @@ pub(super) fn read<T: Detail>(text: &str) -> Option<Envelope<'_, T, IgnoredAny>>
                         None => None,
                     }
                 }
-                Field::Region => envelope.region = reader.optional_string()?,
-                Field::ReplayName => envelope.replay_name = reader.optional_string()?,
-                Field::Resources => envelope.resources = reader.optional_strings()?,
-                Field::Detail => envelope.detail = detail(&mut reader)?,
-                Field::Other => reader.skip_value(MAX_DEPTH)?,
+                Key::Region => envelope.region = reader.optional_string()?,
+                Key::ReplayName => envelope.replay_name = reader.optional_string()?,
+                Key::Resources => envelope.resources = reader.optional_strings()?,
+                Key::Detail => envelope.detail = detail(&mut reader)?,
+                Key::Other => reader.skip_value(MAX_DEPTH)?,
+                // An SQS event (or something stranger): the serde paths read `Records`.
+                Key::Records => return None,
             }
             match reader.peek()? {
                 b',' => reader.pos += 1,
@@ -78,42 +75,6 @@ pub(super) fn read<T: Detail>(text: &str) -> Option<Envelope<'_, T, IgnoredAny>>
     }
     reader.skip_whitespace();
     (reader.pos == reader.bytes.len()).then_some(envelope)
-}
-
-/// An envelope field.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Version,
-    Id,
-    DetailType,
-    Source,
-    Account,
-    Time,
-    Region,
-    ReplayName,
-    Resources,
-    Detail,
-    /// A field the envelope does not have.
-    Other,
-}
-
-impl Field {
-    /// The field named `key`; `None` for any other key.
-    fn of(key: &str) -> Option<Self> {
-        Some(match key {
-            "version" => Self::Version,
-            "id" => Self::Id,
-            "detail-type" => Self::DetailType,
-            "source" => Self::Source,
-            "account" => Self::Account,
-            "time" => Self::Time,
-            "region" => Self::Region,
-            "replay-name" => Self::ReplayName,
-            "resources" => Self::Resources,
-            "detail" => Self::Detail,
-            _ => return None,
-        })
-    }
 }
 
 /// The `detail` value: `null`, or an object decoded in place by serde_json.
