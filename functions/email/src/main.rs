@@ -122,20 +122,9 @@ mod tests {
         MOTO.get_or_init(|| MotoServer::start().expect("moto server (source scripts/env.sh)"))
     }
 
-    /// Messages moto's SES recorded as sent, from its `/moto-api/data.json`.
+    /// Messages moto's SES recorded as sent.
     fn sent_messages() -> Vec<serde_json::Value> {
-        let url = format!("{}/moto-api/data.json", moto().endpoint());
-        let text = ureq::get(&url)
-            .call()
-            .unwrap()
-            .body_mut()
-            .read_to_string()
-            .unwrap();
-        let data: serde_json::Value = serde_json::from_str(&text).unwrap();
-        data["ses"]["Message"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        moto().sent_emails().unwrap()
     }
 
     fn order_event(order_id: &str, email: &str) -> Event<OrderCreated> {

@@ -51,24 +51,14 @@ fn ses_env(sender: &'static str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// How many messages moto's SES sent from `sender` with `subject` (its `/moto-api/data.json`).
+/// How many messages moto's SES sent from `sender` with `subject`.
 fn sent(sender: &str, subject: &str) -> usize {
-    let text = ureq::get(format!("{}/moto-api/data.json", moto().endpoint()))
-        .call()
+    moto()
+        .sent_emails()
         .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
-    let data: serde_json::Value = serde_json::from_str(&text).unwrap();
-    data["ses"]["Message"]
-        .as_array()
-        .map(|messages| {
-            messages
-                .iter()
-                .filter(|message| message["source"] == sender && message["subject"] == subject)
-                .count()
-        })
-        .unwrap_or(0)
+        .iter()
+        .filter(|message| message["source"] == sender && message["subject"] == subject)
+        .count()
 }
 
 fn sample(name: &str) -> Vec<u8> {

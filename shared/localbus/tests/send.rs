@@ -54,23 +54,12 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// Messages moto's SES sent from `sender` whose subject contains `text`.
 fn emails(moto: &MotoServer, sender: &str, text: &str) -> usize {
-    let body = ureq::get(format!("{}/moto-api/data.json", moto.endpoint()))
-        .call()
+    moto.sent_emails()
         .unwrap()
-        .body_mut()
-        .read_to_string()
-        .unwrap();
-    let data: Value = serde_json::from_str(&body).unwrap();
-    data["ses"]["Message"]
-        .as_array()
-        .map(|messages| {
-            messages
-                .iter()
-                .filter(|m| m["source"] == sender)
-                .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(text)))
-                .count()
-        })
-        .unwrap_or(0)
+        .iter()
+        .filter(|m| m["source"] == sender)
+        .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(text)))
+        .count()
 }
 
 /// Every message of a queue (received once, left in place).

@@ -118,6 +118,26 @@ impl MotoServer {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The messages this server's SES recorded as sent (moto's `/moto-api/data.json`, each
+    /// with `source`, `destinations`, `subject`, `body`).
+    ///
+    /// # Errors
+    /// When the server cannot be reached or answers something that is not moto's data.
+    pub fn sent_emails(&self) -> Result<Vec<serde_json::Value>, TestingError> {
+        let text = ureq::get(format!("{}/moto-api/data.json", self.endpoint()))
+            .call()
+            .map_err(|error| TestingError::Http(error.to_string()))?
+            .body_mut()
+            .read_to_string()
+            .map_err(|error| TestingError::Http(error.to_string()))?;
+        let data: serde_json::Value =
+            serde_json::from_str(&text).map_err(|error| TestingError::Http(error.to_string()))?;
+        Ok(data["ses"]["Message"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default())
+    }
+
     /// The server's port.
     pub fn port(&self) -> u16 {
         self.port
