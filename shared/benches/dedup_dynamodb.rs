@@ -7,7 +7,9 @@
 
 use aws_sdk_dynamodb::Client;
 use criterion::{Criterion, criterion_group, criterion_main};
-use eventbridge_lambda::dedup::{CachedStore, Claim, DedupStore, DynamoStore, MemoryStore};
+use eventbridge_lambda::dedup::{
+    CachedStore, Claim, ClaimRequest, Completed, DedupStore, DynamoStore, MemoryStore,
+};
 use eventbridge_lambda_testing::{MotoServer, create_table};
 use std::time::Duration;
 
@@ -36,8 +38,9 @@ fn bench(c: &mut Criterion) {
             n += 1;
             let key = format!("fn#m-{n}");
             runtime.block_on(async {
-                assert_eq!(memory.claim(&key, until).await.unwrap(), Claim::Acquired);
-                memory.complete(&key, None).await.unwrap();
+                let claim = ClaimRequest::new(&key, "token", until);
+                assert_eq!(memory.claim(&claim).await.unwrap(), Claim::Acquired);
+                memory.complete(&claim, None).await.unwrap();
             })
         })
     });
@@ -46,23 +49,26 @@ fn bench(c: &mut Criterion) {
             n += 1;
             let key = format!("fn#d-{n}");
             runtime.block_on(async {
-                assert_eq!(cached.claim(&key, until).await.unwrap(), Claim::Acquired);
-                cached.complete(&key, None).await.unwrap();
+                let claim = ClaimRequest::new(&key, "token", until);
+                assert_eq!(cached.claim(&claim).await.unwrap(), Claim::Acquired);
+                cached.complete(&claim, None).await.unwrap();
             })
         })
     });
     runtime.block_on(async {
         // Completed through the cache, as the same execution environment would.
-        cached.claim("fn#dup", until).await.unwrap();
-        cached.complete("fn#dup", None).await.unwrap();
+        let first = ClaimRequest::new("fn#dup", "first", until);
+        cached.claim(&first).await.unwrap();
+        cached.complete(&first, None).await.unwrap();
     });
+    let again = ClaimRequest::new("fn#dup", "again", until);
     // Another execution environment: only the table knows the key.
     group.bench_function("dynamodb/duplicate", |b| {
         b.iter(|| {
             runtime.block_on(async {
                 assert_eq!(
-                    durable.claim("fn#dup", until).await.unwrap(),
-                    Claim::Completed(None)
+                    durable.claim(&again).await.unwrap(),
+                    Claim::Completed(Completed::empty())
                 )
             })
         })
@@ -71,8 +77,8 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             runtime.block_on(async {
                 assert_eq!(
-                    cached.claim("fn#dup", until).await.unwrap(),
-                    Claim::Completed(None)
+                    cached.claim(&again).await.unwrap(),
+                    Claim::Completed(Completed::empty())
                 )
             })
         })

@@ -51,6 +51,7 @@ pub mod detail;
 pub mod details;
 pub mod dispatch;
 pub mod envelope;
+mod error_chain;
 pub mod logging;
 #[cfg(feature = "publish")]
 pub mod publish;
@@ -66,6 +67,7 @@ pub use details::ec2::{InstanceState, InstanceStateChange};
 pub use details::order::{OrderCreated, OrderItem};
 pub use dispatch::{Dispatcher, EventError};
 pub use envelope::Event;
+pub use error_chain::ErrorChain;
 pub use redact::EmailAddress;
 
 /// The Lambda invocation context (request id, deadline, function ARN …), from `lambda_runtime`.
@@ -85,11 +87,16 @@ pub use lambda_runtime::Context;
 /// * `T` implements [`Detail`]: a [`TypedDetail`] struct, an enum such as [`CleanRoomsEvent`], or
 ///   `serde_json::Value` for the raw envelope.
 /// * `R: serde::Serialize` is the function's response (the stored response for duplicates).
-/// * `E: std::fmt::Display` is logged and reported as the invocation error; the event is retried.
+/// * `E` is any error convertible into a boxed error (a `std::error::Error + Send + Sync` type,
+///   `String`, `anyhow::Error`): it is logged and reported as the invocation error with its whole
+///   `source()` chain, and the event is retried.
 /// * `state = path` names an `async fn() -> Result<S, E>` that runs **once** at cold start (build
 ///   SDK clients there); the handler receives `&S`. An initialisation error fails the cold start.
 /// * `dedup_key = field` de-duplicates on a field of the detail (e.g. `dedup_key = order_id`)
-///   instead of the event id, so a producer's re-send (a new event id) is still caught.
+///   instead of the event id, so a producer's re-send (a new event id) is still caught. The field
+///   implements [`dispatch::BusinessKey`] (strings, integers, and `Option`s of them: `None` falls
+///   back to the event id); an empty key fails the event, and the same key with a different
+///   detail fails as [`EventError::PayloadMismatch`] instead of being skipped.
 ///
 /// With cold-start state and the context:
 ///

@@ -136,24 +136,6 @@ fn panic_is_caught_reported_and_releases_the_id() {
 }
 
 #[test]
-fn injected_panic_fires_only_for_its_event() {
-    let calls = Arc::new(AtomicUsize::new(0));
-    let dispatcher =
-        Dispatcher::new(counting_handler(calls.clone())).inject_panic_for(Some("e-2".into()));
-    block_on(async {
-        let ok = serde_json::to_vec(&order_event("e-1", "o-1")).unwrap();
-        dispatcher.invoke(&ok, Context::default()).await.unwrap();
-        let bad = serde_json::to_vec(&order_event("e-2", "o-2")).unwrap();
-        let error = dispatcher
-            .invoke(&bad, Context::default())
-            .await
-            .unwrap_err();
-        assert!(error.to_string().contains("injected panic"), "{error}");
-    });
-    assert_eq!(calls.load(Ordering::SeqCst), 1);
-}
-
-#[test]
 fn concurrent_copy_in_progress_is_rejected_as_in_progress() {
     use eventbridge_lambda::dedup::DedupStore;
     let store = Arc::new(MemoryStore::default());
@@ -163,7 +145,8 @@ fn concurrent_copy_in_progress_is_rejected_as_in_progress() {
         .with_namespace("fn");
     block_on(async {
         // Another execution holds the claim until far in the future.
-        store.claim("fn#e-busy", u64::MAX).await.unwrap();
+        let other = eventbridge_lambda::dedup::ClaimRequest::new("fn#e-busy", "other", u64::MAX);
+        store.claim(&other).await.unwrap();
         let payload = serde_json::to_vec(&order_event("e-busy", "o-1")).unwrap();
         let error = dispatcher
             .invoke(&payload, Context::default())
@@ -405,4 +388,118 @@ fn raw_envelope_handler_accepts_any_event() {
             assert!(matches!(response, Response::Direct(Some(_))), "{name}");
         }
     });
+}
+
+#[test]
+fn a_batch_whose_every_record_fails_fails_the_invocation() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let dispatcher = Dispatcher::new(counting_handler(calls.clone()));
+    let bodies = vec![
+        order_event("e-1", "fail-1").to_string(),
+        "not an event".to_owned(),
+        order_event("e-3", "panic-3").to_string(),
+    ];
+    let payload = sqs_batch(&bodies, "arn:aws:sqs:us-east-1:123456789012:shipping");
+    block_on(async {
+        let error = dispatcher
+            .invoke(&payload, Context::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, EventError::BatchFailed { records: 3 }),
+            "{error}"
+        );
+        assert_eq!(error.error_type(), "SqsBatchFailed");
+        // A FIFO batch whose first record fails: the rest is returned unprocessed, so every
+        // record failed too.
+        let fifo = sqs_batch(
+            &[
+                order_event("e-4", "fail-4").to_string(),
+                order_event("e-5", "o-5").to_string(),
+            ],
+            "arn:aws:sqs:us-east-1:123456789012:orders.fifo",
+        );
+        let error = dispatcher
+            .invoke(&fifo, Context::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, EventError::BatchFailed { records: 2 }),
+            "{error}"
+        );
+    });
+    assert_eq!(calls.load(Ordering::SeqCst), 3, "fail-1, panic-3, fail-4");
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("order {order_id} could not be shipped")]
+struct ShipError {
+    order_id: String,
+    #[source]
+    source: std::io::Error,
+}
+
+#[test]
+fn a_handler_error_keeps_its_cause_in_the_error_message() {
+    let dispatcher = Dispatcher::new(|event: Event<OrderCreated>, _ctx: Context| async move {
+        Err::<(), _>(ShipError {
+            order_id: event.detail.order_id,
+            source: std::io::Error::other("carrier API refused the connection"),
+        })
+    });
+    let payload = serde_json::to_vec(&order_event("e-1", "o-1")).unwrap();
+    let error = block_on(dispatcher.invoke(&payload, Context::default())).unwrap_err();
+    let diagnostic = lambda_runtime::Diagnostic::from(error);
+    assert_eq!(diagnostic.error_type, "ShipError");
+    assert_eq!(
+        diagnostic.error_message,
+        "event e-1: handler failed: order o-1 could not be shipped: carrier API refused the connection"
+    );
+}
+
+#[test]
+fn an_empty_business_key_fails_and_a_missing_one_falls_back_to_the_event_id() {
+    use eventbridge_lambda::dispatch::BusinessKey;
+    let calls = Arc::new(AtomicUsize::new(0));
+    // What `#[handler(dedup_key = store_id)]` generates for an `Option<String>` field.
+    let dispatcher = Dispatcher::new(counting_handler(calls.clone())).with_key(|event| {
+        event
+            .detail
+            .store_id
+            .business_key()
+            .map(std::borrow::Cow::into_owned)
+    });
+    let with_store = |id: &str, store: Option<&str>| {
+        let mut event = order_event(id, "o-1");
+        if let Some(store) = store {
+            event["detail"]["store_id"] = json!(store);
+        }
+        serde_json::to_vec(&event).unwrap()
+    };
+    block_on(async {
+        let error = dispatcher
+            .invoke(&with_store("e-1", Some("")), Context::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, EventError::EmptyBusinessKey { .. }),
+            "{error}"
+        );
+        // No store id: the event id is the key, so the redelivery is a duplicate...
+        let no_store = with_store("e-2", None);
+        dispatcher
+            .invoke(&no_store, Context::default())
+            .await
+            .unwrap();
+        dispatcher
+            .invoke(&no_store, Context::default())
+            .await
+            .unwrap();
+        // ... while another event without a store id is not merged with it.
+        dispatcher
+            .invoke(&with_store("e-3", None), Context::default())
+            .await
+            .unwrap();
+    });
+    assert_eq!(calls.load(Ordering::SeqCst), 2, "e-2 once, e-3 once");
 }

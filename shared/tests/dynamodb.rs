@@ -4,9 +4,11 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, TimeToLiveSpecification};
-use eventbridge_lambda::dedup::{CachedStore, Claim, DedupStore, DynamoStore, MemoryStore};
+use eventbridge_lambda::dedup::{
+    CachedStore, Claim, ClaimRequest, Completed, DedupStore, DynamoStore, MemoryStore, Settled,
+};
 use eventbridge_lambda::dispatch::{Outcome, Response};
-use eventbridge_lambda::{Context, Dispatcher, Event, EventError, OrderCreated};
+use eventbridge_lambda::{Context, Dispatcher, ErrorChain, Event, EventError, OrderCreated};
 use eventbridge_lambda_testing::fault::{FaultServer, Response as FaultResponse};
 use eventbridge_lambda_testing::{MotoServer, create_table};
 use serde_json::{Value, json};
@@ -359,24 +361,30 @@ async fn calls_per_delivery_two_first_one_duplicate_zero_with_cache() {
     let cached = CachedStore::new(MemoryStore::default(), durable.clone());
     let until = now_ms() + 60_000;
 
+    let first_claim = ClaimRequest::new("fn#k", "token-1", until);
+    let again = ClaimRequest::new("fn#k", "token-2", until);
+
     let before = logged_requests(&moto);
-    assert_eq!(cached.claim("fn#k", until).await.unwrap(), Claim::Acquired);
-    cached.complete("fn#k", None).await.unwrap();
+    assert_eq!(cached.claim(&first_claim).await.unwrap(), Claim::Acquired);
+    assert_eq!(
+        cached.complete(&first_claim, None).await.unwrap(),
+        Settled::Recorded
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     let first = logged_requests(&moto) - before;
 
     let before = logged_requests(&moto);
     assert_eq!(
-        durable.claim("fn#k", until).await.unwrap(),
-        Claim::Completed(None)
+        durable.claim(&again).await.unwrap(),
+        Claim::Completed(Completed::empty())
     );
     tokio::time::sleep(Duration::from_millis(200)).await;
     let duplicate = logged_requests(&moto) - before;
 
     let before = logged_requests(&moto);
     assert_eq!(
-        cached.claim("fn#k", until).await.unwrap(),
-        Claim::Completed(None)
+        cached.claim(&again).await.unwrap(),
+        Claim::Completed(Completed::empty())
     );
     tokio::time::sleep(Duration::from_millis(200)).await;
     let cached_duplicate = logged_requests(&moto) - before;
@@ -407,7 +415,7 @@ async fn throttled_store_means_the_handler_does_not_run_and_the_error_says_why()
         .unwrap_err();
     assert_eq!(count.load(Ordering::SeqCst), 0, "handler not run");
     assert_eq!(error.error_type(), "DedupStoreError");
-    let message = error.to_string();
+    let message = ErrorChain(&error).to_string();
     assert!(message.starts_with("event e-throttled was not processed: dedup store dynamodb could not claim key \"fn#e-throttled\""), "{message}");
     assert!(message.contains("ThrottlingException"), "{message}");
     assert!(
@@ -429,4 +437,189 @@ async fn unreachable_store_means_the_handler_does_not_run() {
         .unwrap_err();
     assert_eq!(count.load(Ordering::SeqCst), 0);
     assert!(matches!(error, EventError::Store { .. }), "{error}");
+}
+
+/// An order event whose detail differs from [`order_event`]'s in its items.
+fn order_event_with_items(id: &str, order_id: &str, quantity: u32) -> Value {
+    let mut event = order_event(id, order_id);
+    event["detail"]["items"] = json!([{"sku": "ABC", "quantity": quantity}]);
+    event
+}
+
+#[tokio::test]
+async fn an_empty_business_key_is_an_error_and_nothing_is_recorded() {
+    let client = client(&moto().endpoint()).await;
+    let table = table(&client).await;
+    let count = Arc::new(AtomicUsize::new(0));
+    let dispatcher = dedup_dispatcher(count.clone(), client.clone(), table.clone())
+        .with_key(|event| Some(event.detail.order_id.clone()));
+    let payload = serde_json::to_vec(&order_event("e-empty", " ")).unwrap();
+    let error = dispatcher
+        .process(&payload, &context(Duration::from_secs(60)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, EventError::EmptyBusinessKey { .. }),
+        "{error}"
+    );
+    assert_eq!(error.error_type(), "EmptyBusinessKey");
+    assert!(error.to_string().starts_with("event e-empty: "), "{error}");
+    assert_eq!(count.load(Ordering::SeqCst), 0, "handler not run");
+    assert!(item(&client, &table, "fn# ").await.is_none());
+    assert!(item(&client, &table, "fn#").await.is_none());
+}
+
+#[tokio::test]
+async fn the_same_business_key_with_a_different_detail_is_not_skipped() {
+    let client = client(&moto().endpoint()).await;
+    let table = table(&client).await;
+    let count = Arc::new(AtomicUsize::new(0));
+    let dispatcher = dedup_dispatcher(count.clone(), client.clone(), table.clone())
+        .with_key(|event| Some(event.detail.order_id.clone()));
+    let deliver = |event: Value| {
+        let payload = serde_json::to_vec(&event).unwrap();
+        let dispatcher = &dispatcher;
+        async move {
+            dispatcher
+                .process(&payload, &context(Duration::from_secs(60)))
+                .await
+        }
+    };
+    let first = deliver(order_event_with_items("e-1", "o-90", 2))
+        .await
+        .unwrap();
+    assert!(matches!(first, Outcome::Handled(_)));
+    let record = item(&client, &table, "fn#o-90").await.unwrap();
+    assert_eq!(record["validation"].as_s().unwrap().len(), 64, "{record:?}");
+    // The same detail re-sent as a new event (and with its keys in another order): a duplicate.
+    let mut reordered = order_event_with_items("e-2", "o-90", 2);
+    let detail = reordered["detail"].take();
+    reordered["detail"] = serde_json::from_str(&format!(
+        r#"{{"items":{},"timestamp":{},"customer_email":{},"order_id":{}}}"#,
+        detail["items"], detail["timestamp"], detail["customer_email"], detail["order_id"]
+    ))
+    .unwrap();
+    let again = deliver(reordered).await.unwrap();
+    assert!(matches!(again, Outcome::Duplicate(_)));
+    // The same key with another detail: an error naming the key, not a silent skip.
+    let error = deliver(order_event_with_items("e-3", "o-90", 5))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, EventError::PayloadMismatch { key, .. } if key == "o-90"),
+        "{error}"
+    );
+    assert_eq!(error.error_type(), "PayloadMismatch");
+    assert_eq!(count.load(Ordering::SeqCst), 1, "the handler ran once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_first_delivery_never_overwrites_or_deletes_the_takeover() {
+    let client = client(&moto().endpoint()).await;
+    let table = table(&client).await;
+    let count = Arc::new(AtomicUsize::new(0));
+    let store = || {
+        Arc::new(DynamoStore::new(
+            client.clone(),
+            table.clone(),
+            Duration::from_secs(3600),
+        ))
+    };
+    // The first delivery's handler outlives its invocation's deadline (400 ms from now).
+    let slow = Dispatcher::new(side_effect(count.clone(), Duration::from_millis(1_500)))
+        .with_store(store())
+        .with_namespace("fn");
+    let fast = Dispatcher::new(side_effect(count.clone(), Duration::ZERO))
+        .with_store(store())
+        .with_namespace("fn");
+    let payload = serde_json::to_vec(&order_event("e-late", "o-1")).unwrap();
+    let first = {
+        let payload = payload.clone();
+        tokio::spawn(async move {
+            slow.process(&payload, &context(Duration::from_millis(400)))
+                .await
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    // The claim has lapsed: a redelivery takes it over and completes first.
+    let takeover = fast
+        .process(&payload, &context(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert!(matches!(takeover, Outcome::Handled(_)));
+    let record = item(&client, &table, "fn#e-late").await.unwrap();
+    let takeover_token = record["claim_token"].as_s().unwrap().clone();
+    assert_eq!(
+        record["data"].as_s().unwrap(),
+        "\"shipped o-1 (side effect #1)\""
+    );
+    // The late first delivery finishes: its response is its own, the record stays the takeover's.
+    let late = first.await.unwrap().unwrap();
+    assert_eq!(
+        late.response().unwrap().get(),
+        "\"shipped o-1 (side effect #2)\""
+    );
+    let record = item(&client, &table, "fn#e-late").await.unwrap();
+    assert_eq!(record["status"].as_s().unwrap(), "COMPLETED");
+    assert_eq!(record["claim_token"].as_s().unwrap(), &takeover_token);
+    assert_eq!(
+        record["data"].as_s().unwrap(),
+        "\"shipped o-1 (side effect #1)\""
+    );
+
+    // A late *failure* does not delete a takeover's claim either.
+    let durable = DynamoStore::new(client.clone(), table.clone(), Duration::from_secs(3600));
+    let lapsed = ClaimRequest::new("fn#e-late-2", "late", now_ms() - 1);
+    assert_eq!(durable.claim(&lapsed).await.unwrap(), Claim::Acquired);
+    let takeover = ClaimRequest::new("fn#e-late-2", "takeover", now_ms() + 60_000);
+    assert_eq!(durable.claim(&takeover).await.unwrap(), Claim::Acquired);
+    assert_eq!(durable.release(&lapsed).await.unwrap(), Settled::TakenOver);
+    assert_eq!(
+        durable.complete(&lapsed, None).await.unwrap(),
+        Settled::TakenOver
+    );
+    let record = item(&client, &table, "fn#e-late-2").await.unwrap();
+    assert_eq!(record["status"].as_s().unwrap(), "INPROGRESS");
+    assert_eq!(record["claim_token"].as_s().unwrap(), "takeover");
+    assert_eq!(durable.release(&takeover).await.unwrap(), Settled::Recorded);
+    assert!(item(&client, &table, "fn#e-late-2").await.is_none());
+}
+
+#[tokio::test]
+async fn a_failed_completion_write_returns_the_response_and_leaves_the_claim_to_lapse() {
+    // Claims succeed; every completion is refused (a non-retryable error, so the SDK does not
+    // retry it either).
+    let server = FaultServer::start(|request| match request.header("x-amz-target") {
+        Some("DynamoDB_20120810.PutItem") => FaultResponse::json(200, "{}"),
+        _ => FaultResponse::aws_error(
+            400,
+            "com.amazonaws.dynamodb.v20120810#AccessDeniedException",
+            "not authorized to perform dynamodb:UpdateItem",
+        ),
+    })
+    .unwrap();
+    let client = client(&server.endpoint()).await;
+    let count = Arc::new(AtomicUsize::new(0));
+    let dispatcher = dedup_dispatcher(count.clone(), client, "dedup");
+    let payload = serde_json::to_vec(&order_event("e-unrecorded", "o-1")).unwrap();
+    let response = dispatcher
+        .invoke(&payload, context(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(
+        serde_json::to_string(&response).unwrap(),
+        "\"shipped o-1 (side effect #1)\"",
+        "the event was handled: its response is returned"
+    );
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    let targets: Vec<String> = server
+        .requests()
+        .iter()
+        .filter_map(|request| request.header("x-amz-target").map(str::to_owned))
+        .collect();
+    assert_eq!(
+        targets,
+        ["DynamoDB_20120810.PutItem", "DynamoDB_20120810.UpdateItem"],
+        "one claim, one refused completion"
+    );
 }

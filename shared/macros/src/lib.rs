@@ -163,7 +163,8 @@ fn expand(function: &ItemFn, options: &Options) -> syn::Result<TokenStream2> {
         None => quote!(::core::option::Option::None),
         Some(field) => quote_spanned!(field.span()=>
             ::core::option::Option::Some(|__event: &#event_type| {
-                ::core::option::Option::Some(::std::string::ToString::to_string(&__event.detail.#field))
+                ::eventbridge_lambda::dispatch::BusinessKey::business_key(&__event.detail.#field)
+                    .map(::std::borrow::Cow::into_owned)
             })
         ),
     };
@@ -188,12 +189,12 @@ fn check_returns_result(output: &ReturnType, name_span: Span) -> syn::Result<()>
     match output {
         ReturnType::Default => Err(syn::Error::new(
             name_span,
-            "a #[handler] function must return `Result<R, E>` (R: Serialize, E: Display)",
+            "a #[handler] function must return `Result<R, E>` (R: Serialize, E: std::error::Error or String)",
         )),
         ReturnType::Type(_, ty) if last_segment_is(ty, "Result") => Ok(()),
         ReturnType::Type(_, ty) => Err(syn::Error::new_spanned(
             ty,
-            "a #[handler] function must return `Result<R, E>` (R: Serialize, E: Display)",
+            "a #[handler] function must return `Result<R, E>` (R: Serialize, E: std::error::Error or String)",
         )),
     }
 }

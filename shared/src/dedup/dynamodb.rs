@@ -10,16 +10,20 @@
 //! | `expiration` | epoch **seconds** after which the record counts as absent (also the TTL) |
 //! | `in_progress_expiration` | epoch **milliseconds**: the Lambda deadline of the claiming invocation |
 //! | `data` | the handler's response, as a JSON string (completed records) |
+//! | `validation` | a hash of the event's detail, when the key is a business key (Powertools' payload validation attribute) |
+//! | `claim_token` | the token of the delivery that holds the claim; completion and release are conditional on it |
 //!
 //! A claim is one conditional `PutItem` (absent, expired, or in progress past its deadline) that
 //! returns the existing item when the condition fails, so a duplicate costs one call and a first
 //! delivery two (claim + completion). DynamoDB's TTL deletion may lag by days, so expiry is judged
 //! from the timestamps, never from whether the item is still there.
 
-use super::{Claim, DedupStore, StoreError, now_ms};
+use super::{Claim, ClaimRequest, Completed, DedupStore, Settled, StoreError, now_ms};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde_json::value::RawValue;
 use std::collections::HashMap;
@@ -27,6 +31,8 @@ use std::time::Duration;
 
 const IN_PROGRESS: &str = "INPROGRESS";
 const COMPLETED: &str = "COMPLETED";
+/// Completion and release act only on the claim this delivery made (or on a record that is gone).
+const HOLDER_CONDITION: &str = "attribute_not_exists(#id) OR #token = :token";
 const CLAIM_CONDITION: &str = "attribute_not_exists(#id) OR #expiry < :now OR \
     (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_in_millis)";
 
@@ -62,13 +68,21 @@ impl DynamoStore {
         &self.table
     }
 
-    fn error(&self, operation: &'static str, key: &str, message: String) -> StoreError {
-        StoreError {
-            store: "dynamodb",
+    fn error(
+        &self,
+        operation: &'static str,
+        key: &str,
+        source: impl Into<crate::BoxError>,
+    ) -> StoreError {
+        StoreError::new(
+            "dynamodb",
             operation,
-            key: key.to_owned(),
-            message: format!("table {}: {message}", self.table),
-        }
+            key,
+            TableError {
+                table: self.table.clone(),
+                source: source.into(),
+            },
+        )
     }
 
     fn expiration_seconds(&self, now_ms: u64) -> u64 {
@@ -87,17 +101,21 @@ impl DynamoStore {
             .map(String::as_str)
         {
             Some(COMPLETED) => {
-                let data = match item.get("data").and_then(|data| data.as_s().ok()) {
+                let response = match item.get("data").and_then(|data| data.as_s().ok()) {
                     None => None,
-                    Some(text) => Some(RawValue::from_string(text.clone()).map_err(|error| {
-                        self.error(
-                            "claim",
-                            key,
-                            format!("stored response is not JSON: {error}"),
-                        )
-                    })?),
+                    Some(text) => Some(
+                        RawValue::from_string(text.clone())
+                            .map_err(|error| self.error("claim", key, error))?,
+                    ),
                 };
-                Ok(Claim::Completed(data))
+                let payload_hash = item
+                    .get("validation")
+                    .and_then(|hash| hash.as_s().ok())
+                    .cloned();
+                Ok(Claim::Completed(Completed {
+                    response,
+                    payload_hash,
+                }))
             }
             Some(IN_PROGRESS) => Ok(Claim::InProgress),
             other => Err(self.error(
@@ -115,9 +133,10 @@ impl DedupStore for DynamoStore {
         "dynamodb"
     }
 
-    async fn claim(&self, key: &str, in_progress_until_ms: u64) -> Result<Claim, StoreError> {
+    async fn claim(&self, claim: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
+        let key = claim.key;
         let now = now_ms();
-        let result = self
+        let mut put = self
             .client
             .put_item()
             .table_name(&self.table)
@@ -129,8 +148,13 @@ impl DedupStore for DynamoStore {
             )
             .item(
                 "in_progress_expiration",
-                AttributeValue::N(in_progress_until_ms.to_string()),
+                AttributeValue::N(claim.in_progress_until_ms.to_string()),
             )
+            .item("claim_token", AttributeValue::S(claim.token.to_owned()));
+        if let Some(hash) = claim.payload_hash {
+            put = put.item("validation", AttributeValue::S(hash.to_owned()));
+        }
+        let result = put
             .condition_expression(CLAIM_CONDITION)
             .expression_attribute_names("#id", "id")
             .expression_attribute_names("#expiry", "expiration")
@@ -145,60 +169,105 @@ impl DedupStore for DynamoStore {
         match result {
             Ok(_) => Ok(Claim::Acquired),
             Err(error) => match error.as_service_error() {
-                Some(service) if service.is_conditional_check_failed_exception() => {
-                    let existing = match service {
-                        aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed) => {
-                            failed.item()
-                        }
-                        _ => None,
-                    };
-                    match existing {
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                    match failed.item() {
                         Some(item) => self.classify(key, item),
                         // Without the old item (an endpoint ignoring ReturnValuesOnConditionCheckFailure),
                         // the safe answer is "another copy holds it": the event is retried, not lost.
                         None => Ok(Claim::InProgress),
                     }
                 }
-                _ => Err(self.error("claim", key, DisplayErrorContext(&error).to_string())),
+                _ => Err(self.error("claim", key, error)),
             },
         }
     }
 
-    async fn complete(&self, key: &str, response: Option<&RawValue>) -> Result<(), StoreError> {
+    async fn complete(
+        &self,
+        claim: &ClaimRequest<'_>,
+        response: Option<&RawValue>,
+    ) -> Result<Settled, StoreError> {
+        let key = claim.key;
+        let mut assignments = vec![
+            "#status = :completed",
+            "#expiry = :expiry",
+            "#token = :token",
+        ];
         let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("id", AttributeValue::S(key.to_owned()))
+            .condition_expression(HOLDER_CONDITION)
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_names("#token", "claim_token")
             .expression_attribute_names("#status", "status")
             .expression_attribute_names("#expiry", "expiration")
+            .expression_attribute_values(":token", AttributeValue::S(claim.token.to_owned()))
             .expression_attribute_values(":completed", AttributeValue::S(COMPLETED.to_owned()))
             .expression_attribute_values(
                 ":expiry",
                 AttributeValue::N(self.expiration_seconds(now_ms()).to_string()),
             );
-        update = match response {
-            Some(data) => update
-                .update_expression("SET #status = :completed, #expiry = :expiry, #data = :data")
+        if let Some(data) = response {
+            assignments.push("#data = :data");
+            update = update
                 .expression_attribute_names("#data", "data")
-                .expression_attribute_values(":data", AttributeValue::S(data.get().to_owned())),
-            None => update.update_expression("SET #status = :completed, #expiry = :expiry"),
-        };
-        update
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| self.error("complete", key, DisplayErrorContext(&error).to_string()))
+                .expression_attribute_values(":data", AttributeValue::S(data.get().to_owned()));
+        }
+        if let Some(hash) = claim.payload_hash {
+            assignments.push("#validation = :validation");
+            update = update
+                .expression_attribute_names("#validation", "validation")
+                .expression_attribute_values(":validation", AttributeValue::S(hash.to_owned()));
+        }
+        let expression = format!("SET {}", assignments.join(", "));
+        match update.update_expression(expression).send().await {
+            Ok(_) => Ok(Settled::Recorded),
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(Settled::TakenOver)
+            }
+            Err(error) => Err(self.error("complete", key, error)),
+        }
     }
 
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.client
+    async fn release(&self, claim: &ClaimRequest<'_>) -> Result<Settled, StoreError> {
+        let result = self
+            .client
             .delete_item()
             .table_name(&self.table)
-            .key("id", AttributeValue::S(key.to_owned()))
+            .key("id", AttributeValue::S(claim.key.to_owned()))
+            .condition_expression(HOLDER_CONDITION)
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_names("#token", "claim_token")
+            .expression_attribute_values(":token", AttributeValue::S(claim.token.to_owned()))
             .send()
-            .await
-            .map(|_| ())
-            .map_err(|error| self.error("release", key, DisplayErrorContext(&error).to_string()))
+            .await;
+        match result {
+            Ok(_) => Ok(Settled::Recorded),
+            Err(error)
+                if matches!(
+                    error.as_service_error(),
+                    Some(DeleteItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(Settled::TakenOver)
+            }
+            Err(error) => Err(self.error("release", claim.key, error)),
+        }
     }
+}
+
+/// The table a DynamoDB failure happened on, with the SDK error as its source.
+#[derive(Debug, thiserror::Error)]
+#[error("table {table}")]
+struct TableError {
+    table: String,
+    #[source]
+    source: crate::BoxError,
 }

@@ -1,6 +1,6 @@
 //! The in-memory store: duplicates inside one warm execution environment.
 
-use super::{Claim, DedupStore, StoreError};
+use super::{Claim, ClaimRequest, Completed, DedupStore, Settled, StoreError};
 use async_trait::async_trait;
 use lru::LruCache;
 use serde_json::value::RawValue;
@@ -11,8 +11,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// A bounded, expiring, per-container de-duplication store.
 ///
 /// Holds at most `capacity` keys (least recently used evicted first) and forgets completed keys
-/// after `expiry` (default one hour, like Powertools). An execution environment handles one
-/// invocation at a time, so in-progress records only live for the length of one event.
+/// after `expiry` (default one hour, like Powertools). In-progress records live for the length of
+/// one event; concurrent claims of one key (Lambda Managed Instances run several invocations in
+/// one process) are decided under one lock, so exactly one of them acquires it.
 ///
 /// ```
 /// use eventbridge_lambda::MemoryStore;
@@ -53,13 +54,8 @@ impl Entries {
 
 #[derive(Debug)]
 enum Entry {
-    InProgress {
-        until_ms: u64,
-    },
-    Completed {
-        response: Option<Box<RawValue>>,
-        expires_ms: u64,
-    },
+    InProgress { until_ms: u64, token: String },
+    Completed { record: Completed, expires_ms: u64 },
 }
 
 impl MemoryStore {
@@ -97,58 +93,89 @@ impl MemoryStore {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The stored response of `key` when this store holds it as completed and unexpired
-    /// (`Some(None)`: completed without a response). Used by [`CachedStore`](super::CachedStore).
-    pub fn cached_completion(&self, key: &str) -> Option<Option<Box<RawValue>>> {
+    /// The completed record of `key` when this store holds it as completed and unexpired. Used by
+    /// [`CachedStore`](super::CachedStore).
+    pub fn cached_completion(&self, key: &str) -> Option<Completed> {
         let now = now_ms();
         match self.lock().lru.get(key) {
-            Some(Entry::Completed {
-                response,
-                expires_ms,
-            }) if *expires_ms > now => Some(response.clone()),
+            Some(Entry::Completed { record, expires_ms }) if *expires_ms > now => {
+                Some(record.clone())
+            }
             _ => None,
         }
     }
 
-    fn claim_at(&self, key: &str, in_progress_until_ms: u64, now_ms: u64) -> Claim {
+    fn claim_at(&self, claim: &ClaimRequest<'_>, now_ms: u64) -> Claim {
         let mut entries = self.lock();
-        let in_progress = Entry::InProgress {
-            until_ms: in_progress_until_ms,
+        let in_progress = || Entry::InProgress {
+            until_ms: claim.in_progress_until_ms,
+            token: claim.token.to_owned(),
         };
-        match entries.lru.get_mut(key) {
-            Some(Entry::Completed {
-                response,
-                expires_ms,
-            }) if *expires_ms > now_ms => Claim::Completed(response.clone()),
-            Some(Entry::InProgress { until_ms }) if *until_ms > now_ms => Claim::InProgress,
+        match entries.lru.get_mut(claim.key) {
+            Some(Entry::Completed { record, expires_ms }) if *expires_ms > now_ms => {
+                Claim::Completed(record.clone())
+            }
+            Some(Entry::InProgress { until_ms, .. }) if *until_ms > now_ms => Claim::InProgress,
             // An expired record: taken over in place (`get_mut` marked it most recently used, as
             // `put` would).
             Some(expired) => {
-                *expired = in_progress;
+                *expired = in_progress();
                 Claim::Acquired
             }
             None => {
-                entries.insert(key, in_progress);
+                entries.insert(claim.key, in_progress());
                 Claim::Acquired
             }
         }
     }
 
-    fn complete_at(&self, key: &str, response: Option<&RawValue>, now_ms: u64) {
+    fn complete_at(
+        &self,
+        claim: &ClaimRequest<'_>,
+        response: Option<&RawValue>,
+        now_ms: u64,
+    ) -> Settled {
         let expires_ms =
             now_ms.saturating_add(u64::try_from(self.expiry.as_millis()).unwrap_or(u64::MAX));
-        let completed = Entry::Completed {
-            response: response.map(ToOwned::to_owned),
+        let completed = || Entry::Completed {
+            record: Completed {
+                response: response.map(ToOwned::to_owned),
+                payload_hash: claim.payload_hash.map(str::to_owned),
+            },
             expires_ms,
         };
         let mut entries = self.lock();
         // The key is normally held already (claimed by this delivery): update it in place, which
         // marks it most recently used exactly as `put` would, without allocating the key again.
-        match entries.lru.get_mut(key) {
-            Some(entry) => *entry = completed,
-            None => entries.insert(key, completed),
+        match entries.lru.get_mut(claim.key) {
+            Some(entry) if holds(entry, claim.token) => {
+                *entry = completed();
+                Settled::Recorded
+            }
+            Some(_) => Settled::TakenOver,
+            // Evicted (or claimed in another store, for the cache): nobody else holds it.
+            None => {
+                entries.insert(claim.key, completed());
+                Settled::Recorded
+            }
         }
     }
+
+    fn release_claim(&self, claim: &ClaimRequest<'_>) -> Settled {
+        let mut entries = self.lock();
+        match entries.lru.peek(claim.key) {
+            Some(entry) if !holds(entry, claim.token) => Settled::TakenOver,
+            _ => {
+                entries.lru.pop(claim.key);
+                Settled::Recorded
+            }
+        }
+    }
+}
+
+/// Whether `entry` is the in-progress claim made with `token`.
+fn holds(entry: &Entry, token: &str) -> bool {
+    matches!(entry, Entry::InProgress { token: held, .. } if held == token)
 }
 
 impl Default for MemoryStore {
@@ -171,18 +198,20 @@ impl DedupStore for MemoryStore {
         "memory"
     }
 
-    async fn claim(&self, key: &str, in_progress_until_ms: u64) -> Result<Claim, StoreError> {
-        Ok(self.claim_at(key, in_progress_until_ms, now_ms()))
+    async fn claim(&self, claim: &ClaimRequest<'_>) -> Result<Claim, StoreError> {
+        Ok(self.claim_at(claim, now_ms()))
     }
 
-    async fn complete(&self, key: &str, response: Option<&RawValue>) -> Result<(), StoreError> {
-        self.complete_at(key, response, now_ms());
-        Ok(())
+    async fn complete(
+        &self,
+        claim: &ClaimRequest<'_>,
+        response: Option<&RawValue>,
+    ) -> Result<Settled, StoreError> {
+        Ok(self.complete_at(claim, response, now_ms()))
     }
 
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.lock().lru.pop(key);
-        Ok(())
+    async fn release(&self, claim: &ClaimRequest<'_>) -> Result<Settled, StoreError> {
+        Ok(self.release_claim(claim))
     }
 }
 
@@ -191,14 +220,24 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
+    fn claim<'a>(key: &'a str, token: &'a str, until_ms: u64) -> ClaimRequest<'a> {
+        ClaimRequest::new(key, token, until_ms)
+    }
+
     #[test]
     fn completed_key_expires() {
         let store = MemoryStore::new(8, Duration::from_millis(100));
-        assert_eq!(store.claim_at("k", 5_000, 1_000), Claim::Acquired);
-        store.complete_at("k", None, 1_000);
-        assert_eq!(store.claim_at("k", 5_000, 1_099), Claim::Completed(None));
         assert_eq!(
-            store.claim_at("k", 5_000, 1_100),
+            store.claim_at(&claim("k", "a", 5_000), 1_000),
+            Claim::Acquired
+        );
+        store.complete_at(&claim("k", "a", 5_000), None, 1_000);
+        assert_eq!(
+            store.claim_at(&claim("k", "b", 5_000), 1_099),
+            Claim::Completed(Completed::empty())
+        );
+        assert_eq!(
+            store.claim_at(&claim("k", "b", 5_000), 1_100),
             Claim::Acquired,
             "expired record is absent"
         );
@@ -207,23 +246,58 @@ mod tests {
     #[test]
     fn lapsed_in_progress_claim_is_taken_over() {
         let store = MemoryStore::default();
-        assert_eq!(store.claim_at("k", 2_000, 1_000), Claim::Acquired);
-        assert_eq!(store.claim_at("k", 9_000, 1_999), Claim::InProgress);
         assert_eq!(
-            store.claim_at("k", 9_000, 2_000),
+            store.claim_at(&claim("k", "a", 2_000), 1_000),
+            Claim::Acquired
+        );
+        assert_eq!(
+            store.claim_at(&claim("k", "b", 9_000), 1_999),
+            Claim::InProgress
+        );
+        assert_eq!(
+            store.claim_at(&claim("k", "b", 9_000), 2_000),
             Claim::Acquired,
             "deadline passed: take over"
         );
     }
 
     #[test]
-    fn stored_response_is_returned() {
+    fn a_late_first_delivery_leaves_the_takeover_alone() {
+        let store = MemoryStore::default();
+        let first = claim("k", "first", 2_000);
+        let takeover = claim("k", "takeover", 9_000);
+        assert_eq!(store.claim_at(&first, 1_000), Claim::Acquired);
+        assert_eq!(store.claim_at(&takeover, 2_000), Claim::Acquired);
+        // The first delivery finishes late: neither its completion nor its release applies.
+        assert_eq!(store.complete_at(&first, None, 2_500), Settled::TakenOver);
+        assert_eq!(store.release_claim(&first), Settled::TakenOver);
+        assert_eq!(
+            store.claim_at(&claim("k", "c", 9_000), 2_600),
+            Claim::InProgress
+        );
+        // The takeover's own completion is recorded.
+        assert_eq!(store.complete_at(&takeover, None, 3_000), Settled::Recorded);
+        assert!(matches!(
+            store.claim_at(&claim("k", "c", 9_000), 3_001),
+            Claim::Completed(_)
+        ));
+    }
+
+    #[test]
+    fn stored_response_and_payload_hash_are_returned() {
         let store = MemoryStore::default();
         let response = RawValue::from_string(r#"{"sent":true}"#.to_owned()).unwrap();
-        assert_eq!(store.claim_at("k", 2_000, 1_000), Claim::Acquired);
-        store.complete_at("k", Some(&response), 1_000);
-        match store.claim_at("k", 2_000, 1_001) {
-            Claim::Completed(Some(stored)) => assert_eq!(stored.get(), r#"{"sent":true}"#),
+        let first = claim("k", "a", 2_000).with_payload_hash(Some("h1"));
+        assert_eq!(store.claim_at(&first, 1_000), Claim::Acquired);
+        store.complete_at(&first, Some(&response), 1_000);
+        match store.claim_at(&claim("k", "b", 2_000), 1_001) {
+            Claim::Completed(Completed {
+                response: Some(stored),
+                payload_hash: Some(hash),
+            }) => {
+                assert_eq!(stored.get(), r#"{"sent":true}"#);
+                assert_eq!(hash, "h1");
+            }
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -232,12 +306,15 @@ mod tests {
     fn capacity_bounds_the_store() {
         let store = MemoryStore::new(2, Duration::from_secs(60));
         for key in ["a", "b", "c"] {
-            assert_eq!(store.claim_at(key, 2_000, 1_000), Claim::Acquired);
-            store.complete_at(key, None, 1_000);
+            assert_eq!(
+                store.claim_at(&claim(key, "t", 2_000), 1_000),
+                Claim::Acquired
+            );
+            store.complete_at(&claim(key, "t", 2_000), None, 1_000);
         }
         assert_eq!(store.len(), 2);
         assert_eq!(
-            store.claim_at("a", 2_000, 1_000),
+            store.claim_at(&claim("a", "u", 2_000), 1_000),
             Claim::Acquired,
             "oldest key was evicted"
         );
@@ -246,8 +323,35 @@ mod tests {
     #[tokio::test]
     async fn release_frees_the_key() {
         let store = MemoryStore::default();
-        assert_eq!(store.claim("k", u64::MAX).await.unwrap(), Claim::Acquired);
-        store.release("k").await.unwrap();
-        assert_eq!(store.claim("k", u64::MAX).await.unwrap(), Claim::Acquired);
+        let first = claim("k", "a", u64::MAX);
+        assert_eq!(store.claim(&first).await.unwrap(), Claim::Acquired);
+        assert_eq!(store.release(&first).await.unwrap(), Settled::Recorded);
+        assert_eq!(
+            store.claim(&claim("k", "b", u64::MAX)).await.unwrap(),
+            Claim::Acquired
+        );
+    }
+
+    #[test]
+    fn concurrent_claims_of_one_key_acquire_it_once() {
+        let store = std::sync::Arc::new(MemoryStore::default());
+        let tokens: Vec<String> = (0..8).map(|i| format!("t{i}")).collect();
+        let acquired = std::thread::scope(|scope| {
+            let handles: Vec<_> = tokens
+                .iter()
+                .map(|token| {
+                    let store = &store;
+                    scope.spawn(move || {
+                        store.claim_at(&ClaimRequest::new("k", token, u64::MAX), 1_000)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| handle.join().unwrap())
+                .filter(|claim| *claim == Claim::Acquired)
+                .count()
+        });
+        assert_eq!(acquired, 1);
     }
 }
