@@ -8,7 +8,7 @@
 //! written with a conditional put, so a redelivered event is not recorded twice.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use eventbridge_lambda::settings::{self, MissingSetting};
@@ -54,8 +54,12 @@ struct Audited {
 /// Why an event could not be audited (it is retried).
 #[derive(Debug, thiserror::Error)]
 enum AuditError {
-    #[error("audit record {id} not written: {message}")]
-    Store { id: String, message: String },
+    #[error("audit record {id} not written")]
+    Store {
+        id: String,
+        #[source]
+        source: SdkError<PutItemError>,
+    },
 }
 
 /// The DynamoDB item of a record (absent optional fields are left out).
@@ -107,7 +111,7 @@ async fn audit(event: Event<AuditEvent>, log: &AuditLog) -> Result<Audited, Audi
         Err(error) => {
             return Err(AuditError::Store {
                 id: record.id,
-                message: DisplayErrorContext(error).to_string(),
+                source: error,
             });
         }
     };

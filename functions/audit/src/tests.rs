@@ -150,10 +150,10 @@ async fn a_store_failure_is_an_error() {
     let error = audit(decode_event(&payload).unwrap(), &log)
         .await
         .unwrap_err();
+    let message = eventbridge_lambda::ErrorChain(&error).to_string();
     assert!(
-        error
-            .to_string()
-            .starts_with("audit record 3c3ae353-fb14-428e-90b4-01a6c1cc0aff not written: "),
-        "{error}"
+        message.starts_with("audit record 3c3ae353-fb14-428e-90b4-01a6c1cc0aff not written: "),
+        "{message}"
     );
+    assert!(message.contains("ResourceNotFoundException"), "{message}");
 }

@@ -7,7 +7,7 @@
 //! delivery and succeeds without writing again.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use eventbridge_lambda::settings::{self, MissingSetting};
 use eventbridge_lambda::{Event, OrderCreated, handler};
@@ -48,8 +48,12 @@ struct ShipmentRequest {
 /// Why a shipment request could not be recorded (the record is redelivered).
 #[derive(Debug, thiserror::Error)]
 enum ShippingError {
-    #[error("order {order_id}: shipment request not recorded: {message}")]
-    Store { order_id: String, message: String },
+    #[error("order {order_id}: shipment request not recorded")]
+    Store {
+        order_id: String,
+        #[source]
+        source: SdkError<PutItemError>,
+    },
 }
 
 // One shipment request per order, even when the producer re-sends it as a new event.
@@ -81,7 +85,7 @@ async fn request_shipment(
         Err(error) => {
             return Err(ShippingError::Store {
                 order_id: order.order_id.clone(),
-                message: DisplayErrorContext(error).to_string(),
+                source: error,
             });
         }
     };
