@@ -4,8 +4,11 @@
 # template.yaml's rules to the real function bootstraps, each under the Lambda Runtime Interface
 # Emulator, against a local AWS endpoint (moto server) that localbus starts and provisions from the
 # template (buses, tables, queues, the SES identity) and seeds with stock (events/local/seed.json).
-# It prints, per target: attempts, outcome, time, response and the function's logs. The second
-# copy is skipped as a duplicate by every function: one e-mail, one reservation, one shipment.
+# It prints, per target: attempts, outcome, time, response and the function's logs. Each put gets
+# a new event id, as PutEvents gives one (a producer re-sending the order makes a new event too),
+# so the event id alone would not reveal the second copy; every function de-duplicates on the
+# order's business key (`dedup_key = order_id`), which skips it: one e-mail, one reservation, one
+# shipment. `--keep-ids` would send the same event twice instead (EventBridge's own redelivery).
 #
 #   bash scripts/demo.sh [events/FILE.json]
 set -euo pipefail
@@ -22,7 +25,7 @@ packages=(-p localbus)
 for dir in functions/*/; do packages+=(-p "$(basename "$dir")"); done
 cargo build --locked "${packages[@]}"
 
-echo "== localbus send $event (twice) on OrdersBus" >&2
+echo "== localbus send $event (twice, as two events with new ids: order_id catches the copy) on OrdersBus" >&2
 "$target/debug/localbus" send \
   --event "file://$event" --event "file://$event" \
   --event-bus-name OrdersBus \

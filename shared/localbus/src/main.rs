@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod block_on;
 mod deliver;
 mod emulator;
+mod findings;
 mod input;
 mod invoke;
 mod output;
@@ -37,12 +38,15 @@ enum Command {
     /// Publish OrderCreated events to a bus, like `aws events put-events` (typed, batched,
     /// retried).
     Publish(publish::Args),
-    /// List every bus, rule, pattern and target of the SAM template.
+    /// List every bus, rule, pattern and target of the SAM template; warn (on stderr) about
+    /// settings under which AWS loses events silently, such as an SQS event source without
+    /// `FunctionResponseTypes: [ReportBatchItemFailures]`.
     Routes(route::RoutesArgs),
     /// Show which targets an event reaches and the exact payload each receives.
     Route(route::RouteArgs),
     /// Put events on a bus and deliver them to the real function binaries, with EventBridge's,
-    /// Lambda's and SQS's delivery rules, against a local AWS endpoint.
+    /// Lambda's and SQS's delivery rules, against a local AWS endpoint. Every put gets a new
+    /// event id, as PutEvents gives it (--keep-ids replays the file's own).
     Send(send::Args),
     /// Invoke one function once with a payload, like `sam local invoke` (no Docker).
     Invoke(invoke::Args),

@@ -59,6 +59,7 @@ pub(crate) fn run_routes(args: &RoutesArgs) -> ExitCode {
         Ok(template) => template,
         Err(error) => return fail(error),
     };
+    crate::findings::warn(&template);
     let mut invalid = false;
     crate::output::line(format_args!(
         "{:<10} {:<38} {:<8} {:<40} PATTERN",

@@ -7,6 +7,7 @@
 //! `--one-at-a-time` finishes each event's deliveries before the next event is put.
 
 use crate::deliver::{self, Context, Outcome, Report};
+use crate::findings::IgnoredBatchItemFailures;
 use crate::route::{ENVELOPE_FIELDS, RouteMatch, route_matches};
 use crate::session::{DeployArgs, Session};
 use crate::stack::Stack;
@@ -22,10 +23,17 @@ use std::time::{Duration, Instant};
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
     /// An event: JSON text, file://PATH, or file://DIR for every *.json file in it (repeatable).
-    /// Missing envelope fields (id, time, account, region, version, resources) are filled in
-    /// as PutEvents does.
+    /// Every put is a new event with a new id, as PutEvents makes it: the file's `id` is
+    /// replaced (see --keep-ids), so sending a file twice gives two events that only a
+    /// business key (`dedup_key`) recognises as the same. The file's `time` is kept (PutEvents'
+    /// optional `Time`), else it is the time of the put; missing account, region, version and
+    /// resources are filled in.
     #[arg(long = "event", value_name = "JSON|file://PATH", required = true)]
     events: Vec<String>,
+    /// Keep each event's own `id` (a new one only when it has none): replays the same event,
+    /// as EventBridge's at-least-once delivery may hand a target the same event again.
+    #[arg(long)]
+    keep_ids: bool,
     /// The bus: a logical id or name in the template; the default bus when omitted.
     #[arg(long, value_name = "NAME")]
     event_bus_name: Option<String>,
@@ -106,12 +114,13 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 async fn send(args: &Args) -> Result<(Session, Vec<Sent>, Duration), String> {
     let events = load_events(&args.events)?;
     let session = Session::start(&args.deploy).await?;
+    crate::findings::warn(&session.template);
     let bus = session
         .stack
         .bus_logical_id(&session.template, args.event_bus_name.as_deref())?;
     let mut routed = Vec::with_capacity(events.len());
     for event in events {
-        let event = complete(event, &session.stack);
+        let event = put(event, &session.stack, args.keep_ids);
         let matches = route_matches(&session.template, &bus, &event)?;
         routed.push((event, matches));
     }
@@ -255,12 +264,14 @@ async fn deliver_all(
             })
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| e.to_string())?;
+        let ignored = IgnoredBatchItemFailures::of(&session.template, &queue, &consumers);
         let context = context.clone();
         let messages = messages.clone();
         tasks.spawn(async move {
             let reports = deliver::drain(&context, &queue, &processes).await;
             let mut results = Vec::new();
             for (message_id, mut report) in reports {
+                ignored.mark_lost(&message_id, &mut report);
                 if report.outcome == Outcome::Failed {
                     report.error.get_or_insert_with(|| {
                         format!("{queue} has no redrive policy: the message is back in the queue after its visibility timeout")
@@ -335,9 +346,14 @@ fn parse_event(name: &str, text: &str) -> Result<Value, String> {
     Ok(event)
 }
 
-/// Fills the envelope fields EventBridge sets on PutEvents.
-fn complete(mut event: Value, stack: &Stack) -> Value {
+/// The event EventBridge makes of a PutEvents entry: a new `id` (PutEvents has no field for
+/// one; with `keep_ids` the event's own is kept, a replay of the same event), the entry's
+/// `time` or the time of the put, and the other envelope fields when missing.
+fn put(mut event: Value, stack: &Stack, keep_ids: bool) -> Value {
     if let Value::Object(map) = &mut event {
+        if !keep_ids {
+            map.insert("id".to_owned(), json!(deliver::request_id()));
+        }
         let defaults = [
             ("version", json!("0")),
             ("id", json!(deliver::request_id())),

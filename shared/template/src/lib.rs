@@ -30,6 +30,7 @@
 //! # Ok::<(), sam_template::TemplateError>(())
 //! ```
 
+mod checks;
 mod error;
 mod expr;
 mod functions;
@@ -38,6 +39,7 @@ mod resources;
 mod rules;
 pub mod yaml;
 
+pub use checks::{CheckFailed, Finding};
 pub use error::TemplateError;
 pub use expr::Expr;
 pub use model::{
