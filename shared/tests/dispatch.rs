@@ -503,3 +503,69 @@ fn an_empty_business_key_fails_and_a_missing_one_falls_back_to_the_event_id() {
     });
     assert_eq!(calls.load(Ordering::SeqCst), 2, "e-2 once, e-3 once");
 }
+
+/// Lambda Managed Instances run several invocations in one process: two concurrent deliveries of
+/// one event run the handler once, the other fails as in progress (and is retried).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_deliveries_of_one_event_in_one_process_run_the_handler_once() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    let dispatcher = Arc::new(Dispatcher::new(
+        move |event: Event<OrderCreated>, _ctx: Context| {
+            let calls = counted.clone();
+            async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                Ok::<_, std::io::Error>(event.detail.order_id)
+            }
+        },
+    ));
+    let payload = Arc::new(serde_json::to_vec(&order_event("e-same", "o-1")).unwrap());
+    let deliveries: Vec<_> = (0..2)
+        .map(|_| {
+            let (dispatcher, payload) = (dispatcher.clone(), payload.clone());
+            tokio::spawn(async move { dispatcher.invoke(&payload, Context::default()).await })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for delivery in deliveries {
+        results.push(delivery.await.unwrap());
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "the handler ran once");
+    assert_eq!(results.iter().filter(|result| result.is_ok()).count(), 1);
+    assert!(
+        results
+            .iter()
+            .any(|result| matches!(result, Err(EventError::InProgress { id }) if id == "e-same")),
+        "{results:?}"
+    );
+}
+
+/// Different events are handled at the same time: eight handlers each wait for all eight to be
+/// running, which only completes when the dispatcher runs them concurrently.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn different_events_are_handled_concurrently_sharing_one_dispatcher() {
+    let barrier = Arc::new(tokio::sync::Barrier::new(8));
+    let waiting = barrier.clone();
+    let dispatcher = Arc::new(Dispatcher::new(
+        move |event: Event<OrderCreated>, _ctx: Context| {
+            let barrier = waiting.clone();
+            async move {
+                barrier.wait().await;
+                Ok::<_, std::io::Error>(event.detail.order_id)
+            }
+        },
+    ));
+    let deliveries: Vec<_> = (0..8)
+        .map(|i| {
+            let dispatcher = dispatcher.clone();
+            let payload = serde_json::to_vec(&order_event(&format!("e-{i}"), "o")).unwrap();
+            tokio::spawn(async move { dispatcher.invoke(&payload, Context::default()).await })
+        })
+        .collect();
+    let all = futures_util::future::join_all(deliveries);
+    let results = tokio::time::timeout(std::time::Duration::from_secs(30), all)
+        .await
+        .expect("the eight handlers never all ran at the same time");
+    assert!(results.into_iter().all(|result| result.unwrap().is_ok()));
+}

@@ -157,3 +157,21 @@ async fn a_store_failure_is_an_error() {
     );
     assert!(message.contains("ResourceNotFoundException"), "{message}");
 }
+
+/// Template and code agree: every sample the template's rules route to this function
+/// (events/routing/routing.json, which sam-template's routing test checks against the rules)
+/// decodes as the handler's detail type, through the function's own pipeline.
+#[tokio::test]
+async fn every_sample_the_template_routes_here_decodes_as_the_handlers_type() {
+    let dispatcher = audit_dispatcher(Box::leak(Box::new(audit_log().await)));
+    let samples = eventbridge_lambda_testing::routed_samples("AuditFunction").unwrap();
+    assert!(
+        !samples.is_empty(),
+        "routing.json sends nothing to AuditFunction"
+    );
+    for (name, payload) in samples {
+        if let Err(error) = dispatcher.decode(&payload) {
+            panic!("{name} is routed to AuditFunction but its handler rejects it: {error}");
+        }
+    }
+}

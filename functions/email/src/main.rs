@@ -233,4 +233,23 @@ mod tests {
             "order 8d1f0c5e-3b0a-4d1e-9f57-2f1c3a7b9e10: recipient *** is not a deliverable address"
         );
     }
+    /// Template and code agree: every sample the template's rules route to this function
+    /// (events/routing/routing.json, which sam-template's routing test checks against the rules)
+    /// decodes as the handler's detail type, through the function's own pipeline.
+    #[tokio::test]
+    async fn every_sample_the_template_routes_here_decodes_as_the_handlers_type() {
+        let dispatcher = send_confirmation_dispatcher(Box::leak(Box::new(
+            config("orders@shop.example", false).await,
+        )));
+        let samples = eventbridge_lambda_testing::routed_samples("EmailFunction").unwrap();
+        assert!(
+            !samples.is_empty(),
+            "routing.json sends nothing to EmailFunction"
+        );
+        for (name, payload) in samples {
+            if let Err(error) = dispatcher.decode(&payload) {
+                panic!("{name} is routed to EmailFunction but its handler rejects it: {error}");
+            }
+        }
+    }
 }

@@ -4,7 +4,7 @@
 
 use super::*;
 use aws_sdk_dynamodb::types::AttributeValue;
-use eventbridge_lambda::{Context, Dispatcher};
+use eventbridge_lambda::Context;
 use eventbridge_lambda_testing::MotoServer;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -44,20 +44,15 @@ fn sample(name: &str) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
-type Shipped = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<ShipmentRequest, ShippingError>> + Send>,
->;
-
-/// The dispatcher the generated `main` builds: de-duplication on `order_id`.
+/// The function's own pipeline (what the generated `main` runs: decode, de-duplication on
+/// `order_id`, the handler), over `shipments`, with an in-memory de-duplication store.
 fn dispatcher(
     shipments: Shipments,
-) -> Dispatcher<OrderCreated, impl Fn(Event<OrderCreated>, Context) -> Shipped> {
-    let shipments = Arc::new(shipments);
-    Dispatcher::new(move |event: Event<OrderCreated>, _ctx: Context| {
-        let shipments = shipments.clone();
-        Box::pin(async move { request_shipment(event, &shipments).await }) as Shipped
-    })
-    .with_key(|event| Some(event.detail.order_id.clone()))
+) -> eventbridge_lambda::Dispatcher<
+    OrderCreated,
+    impl eventbridge_lambda::dispatch::EventHandler<OrderCreated>,
+> {
+    request_shipment_dispatcher(Box::leak(Box::new(shipments)))
 }
 
 #[tokio::test]
@@ -162,4 +157,22 @@ async fn a_store_failure_is_an_error_and_the_records_are_redelivered() {
         ),
         "{error}"
     );
+}
+
+/// Template and code agree: every sample the template's rules route to this function
+/// (events/routing/routing.json, which sam-template's routing test checks against the rules)
+/// decodes as the handler's detail type, through the function's own pipeline.
+#[tokio::test]
+async fn every_sample_the_template_routes_here_decodes_as_the_handlers_type() {
+    let dispatcher = dispatcher(shipments().await);
+    let samples = eventbridge_lambda_testing::routed_samples("ShippingFunction").unwrap();
+    assert!(
+        !samples.is_empty(),
+        "routing.json sends nothing to ShippingFunction"
+    );
+    for (name, payload) in samples {
+        if let Err(error) = dispatcher.decode(&payload) {
+            panic!("{name} is routed to ShippingFunction but its handler rejects it: {error}");
+        }
+    }
 }

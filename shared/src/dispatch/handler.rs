@@ -15,7 +15,8 @@ use std::panic::AssertUnwindSafe;
 /// A user handler: an async function of the event and the invocation context.
 ///
 /// Implemented for every `Fn(Event<T>, Context) -> impl Future<Output = Result<O, E>>`; the
-/// `#[handler]` macro builds such a closure around your function. `E` is any error convertible
+/// `#[handler]` macro builds such a closure around your function. The future is `Send`, so that
+/// invocations can run concurrently (Lambda Managed Instances). `E` is any error convertible
 /// into a boxed error: a `std::error::Error + Send + Sync` type (its `source()` chain is kept in
 /// the log line and in Lambda's `errorMessage`), `String`, or `anyhow::Error`.
 ///
@@ -30,28 +31,28 @@ use std::panic::AssertUnwindSafe;
 /// ```
 pub trait EventHandler<T> {
     /// The response, stored for duplicates and returned to direct invocations.
-    type Output: Serialize;
+    type Output: Serialize + Send;
     /// The error; it is logged and reported with its causes.
-    type Error: Into<BoxError>;
+    type Error: Into<BoxError> + Send;
     /// Handles one event.
     fn call(
         &self,
         event: Event<T>,
         ctx: Context,
-    ) -> impl Future<Output = Result<Self::Output, Self::Error>>;
+    ) -> impl Future<Output = Result<Self::Output, Self::Error>> + Send;
 }
 
 impl<T, F, Fut, O, E> EventHandler<T> for F
 where
     F: Fn(Event<T>, Context) -> Fut,
-    Fut: Future<Output = Result<O, E>>,
-    O: Serialize,
-    E: Into<BoxError>,
+    Fut: Future<Output = Result<O, E>> + Send,
+    O: Serialize + Send,
+    E: Into<BoxError> + Send,
 {
     type Output = O;
     type Error = E;
 
-    fn call(&self, event: Event<T>, ctx: Context) -> impl Future<Output = Result<O, E>> {
+    fn call(&self, event: Event<T>, ctx: Context) -> impl Future<Output = Result<O, E>> + Send {
         self(event, ctx)
     }
 }

@@ -114,6 +114,26 @@ where
         self
     }
 
+    /// Decodes `payload` (one EventBridge event) as this pipeline's event type, without running
+    /// anything: the decode [`Dispatcher::invoke`] applies to a direct event.
+    ///
+    /// ```
+    /// use eventbridge_lambda::{Context, Dispatcher, Event, OrderCreated};
+    /// let dispatcher = Dispatcher::new(|event: Event<OrderCreated>, _: Context| async move {
+    ///     Ok::<_, std::convert::Infallible>(())
+    /// });
+    /// let order = std::fs::read("../events/order-created.json").unwrap();
+    /// assert!(dispatcher.decode(&order).is_ok());
+    /// let ec2 = std::fs::read("../events/ec2-stopped.json").unwrap();
+    /// assert!(dispatcher.decode(&ec2).is_err()); // another event type
+    /// ```
+    ///
+    /// # Errors
+    /// The [`DecodeError`](crate::DecodeError) `invoke` would fail the event with.
+    pub fn decode(&self, payload: &[u8]) -> Result<Event<T>, crate::DecodeError> {
+        decode_event::<T>(payload)
+    }
+
     /// Handles one Lambda payload in whichever delivery mode it is.
     ///
     /// # Errors

@@ -24,10 +24,12 @@
 pub mod fault;
 mod moto;
 mod rie;
+mod routing;
 
 pub use fault::FaultServer;
 pub use moto::{MotoServer, create_table, get_item, sdk_config};
 pub use rie::{Invocation, Rie};
+pub use routing::routed_samples;
 
 use std::path::PathBuf;
 
