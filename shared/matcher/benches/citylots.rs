@@ -1,8 +1,11 @@
 //! Throughput benchmark (run on demand, not by `cargo test`):
 //!
 //! ```text
-//! CARGO_TARGET_DIR=/work/target-matcher cargo bench -p eventbridge-pattern --bench citylots
+//! CITYLOTS2_CORPUS=/path/to/citylots2-synth.jsonl.gz cargo bench -p eventbridge-pattern --bench citylots
 //! ```
+//!
+//! The corpus is not in the repository; without `CITYLOTS2_CORPUS` only `bigEvent` runs.
+//! The rule sets and `bigEvent.json` are read from `tests/data/event-ruler/`.
 //!
 //! * the 14 CityLots2 rule sets of event-ruler's benchmark (5 rules each) over the
 //!   synthetic corpus (213,068 events preloaded in memory, one thread); the per-rule
@@ -26,7 +29,11 @@ use std::time::Instant;
 use eventbridge_pattern::{MatchScratch, Matcher};
 use serde::Deserialize;
 
-const BENCH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/bench");
+/// event-ruler's rule sets and `bigEvent.json`, kept in the repository.
+const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/event-ruler");
+
+/// Environment variable naming the CityLots2 corpus file.
+const CORPUS_VAR: &str = "CITYLOTS2_CORPUS";
 
 #[derive(Deserialize)]
 struct RuleSet {
@@ -35,8 +42,27 @@ struct RuleSet {
     event_ruler_2_0_1_counts_on_citylots2_synth: Vec<u64>,
 }
 
-fn load_corpus() -> Vec<Vec<u8>> {
-    let f = std::fs::File::open(format!("{BENCH}/citylots2-synth.jsonl.gz")).unwrap();
+/// The corpus path from `CITYLOTS2_CORPUS`, or `None` (with an explanation) when unset.
+fn corpus_path() -> Option<String> {
+    match std::env::var(CORPUS_VAR) {
+        Ok(p) if !p.is_empty() => Some(p),
+        _ => {
+            println!(
+                "{CORPUS_VAR} is not set: skipping the CityLots2 rule sets and the scaling table.\n\
+                 The corpus is not in the repository (37 MB): it is a gzip file of 213,068 \n\
+                 GeoJSON `Feature` events, one JSON object per line (`citylots2-synth.jsonl.gz`,\n\
+                 synthetic, with the shape of event-ruler's citylots2). To run these sections,\n\
+                 point {CORPUS_VAR} at that file, e.g.\n\
+                 {CORPUS_VAR}=/path/to/citylots2-synth.jsonl.gz cargo bench -p eventbridge-pattern --bench citylots\n\
+                 (shared/matcher/README.md, section Benchmarks)."
+            );
+            None
+        }
+    }
+}
+
+fn load_corpus(path: &str) -> Vec<Vec<u8>> {
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{CORPUS_VAR}={path}: {e}"));
     let r = BufReader::new(flate2::read::GzDecoder::new(f));
     r.split(b'\n')
         .map(Result::unwrap)
@@ -172,15 +198,13 @@ fn main() {
     );
 
     let sets: Vec<RuleSet> = serde_json::from_str(
-        &std::fs::read_to_string(format!("{BENCH}/event-ruler-citylots2-rulesets.json")).unwrap(),
+        &std::fs::read_to_string(format!("{DATA}/citylots2-rulesets.json")).unwrap(),
     )
     .unwrap();
-    let need_corpus = sets.iter().any(|s| wanted(&s.name)) || wanted("scaling");
-    let events = if need_corpus {
-        load_corpus()
-    } else {
-        Vec::new()
-    };
+    let wants_corpus = sets.iter().any(|s| wanted(&s.name)) || wanted("scaling");
+    let corpus = if wants_corpus { corpus_path() } else { None };
+    let need_corpus = corpus.is_some();
+    let events = corpus.as_deref().map(load_corpus).unwrap_or_default();
     if need_corpus {
         assert_eq!(events.len(), 213_068);
         println!(
@@ -193,7 +217,7 @@ fn main() {
         );
         println!("|---|---:|---:|---:|---|");
     }
-    for set in sets.iter().filter(|s| wanted(&s.name)) {
+    for set in sets.iter().filter(|s| need_corpus && wanted(&s.name)) {
         let m = Matcher::new(
             set.rules
                 .iter()
@@ -215,9 +239,9 @@ fn main() {
 
     if wanted("bigEvent") {
         let ev =
-            compact(&std::fs::read(format!("{BENCH}/event-ruler-testdata/bigEvent.json")).unwrap());
+            compact(&std::fs::read(format!("{DATA}/bigEvent.json")).unwrap());
         let rule =
-            std::fs::read_to_string(format!("{BENCH}/event-ruler-testdata/bigEventRule.json"))
+            std::fs::read_to_string(format!("{DATA}/bigEventRule.json"))
                 .unwrap();
         let m = Matcher::new([("big", rule)]).unwrap();
         let copies: Vec<Vec<u8>> = (0..300).map(|_| ev.clone()).collect();
@@ -229,7 +253,7 @@ fn main() {
         );
     }
 
-    if wanted("scaling") {
+    if need_corpus && wanted("scaling") {
         println!("\n| rules | median events/s | mean events/s | best events/s | total matches |");
         println!("|---:|---:|---:|---:|---:|");
         for n in [1usize, 5, 100, 1_000, 10_000] {

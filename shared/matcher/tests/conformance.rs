@@ -7,10 +7,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
-const TESTDATA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/bench/event-ruler-testdata"
-);
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/event-ruler");
 
 #[derive(Deserialize)]
 struct AwsCase {
@@ -130,7 +127,7 @@ fn extra_aws_validated_cases() {
 
 fn fixture(name: &str) -> String {
     let path = format!("{TESTDATA}/{name}");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reference data {path}: {e}"))
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("test data {path}: {e}"))
 }
 
 #[test]
