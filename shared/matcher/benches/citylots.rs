@@ -8,13 +8,17 @@
 //! The rule sets and `bigEvent.json` are read from `tests/data/event-ruler/`.
 //!
 //! * the 14 CityLots2 rule sets of event-ruler's benchmark (5 rules each) over the
-//!   synthetic corpus (213,068 events preloaded in memory, one thread); the per-rule
-//!   match counts must equal the ones event-ruler 2.0.1 produced on that corpus;
+//!   synthetic corpus (213,068 events preloaded in memory, one thread), run side by side
+//!   with the `quamina` crate (passes interleaved: ours, then quamina's), with the ratio of
+//!   the medians per rule type; every pass's per-rule match counts must equal the ones
+//!   event-ruler 2.0.1 produced on that corpus;
 //! * event-ruler's `bigEvent.json` (compacted; 300 copies) with `bigEventRule.json`;
 //! * scaling: 1, 100, 1,000 and 10,000 rules of mixed kinds over the same corpus.
 //!
 //! Optional arguments (after `--`) select sections or rule types by name, e.g.
-//! `-- EXACT bigEvent scaling`. `PASSES=n` sets the measured passes (default 5).
+//! `-- EXACT bigEvent scaling`. `PASSES=n` sets the measured passes (default 5);
+//! `EVENTS=n` uses only the first n events (for profiling; the counts are then only compared
+//! between the two engines).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -61,12 +65,13 @@ fn corpus_path() -> Option<String> {
     }
 }
 
-fn load_corpus(path: &str) -> Vec<Vec<u8>> {
+fn load_corpus(path: &str, limit: usize) -> Vec<Vec<u8>> {
     let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{CORPUS_VAR}={path}: {e}"));
     let r = BufReader::new(flate2::read::GzDecoder::new(f));
     r.split(b'\n')
         .map(Result::unwrap)
         .filter(|l| !l.is_empty())
+        .take(limit)
         .collect()
 }
 
@@ -98,6 +103,93 @@ fn measure(m: &Matcher, events: &[Vec<u8>], passes: usize) -> (f64, f64, f64, Ve
     sorted.sort_by(f64::total_cmp);
     let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
     (mean, median, best, counts)
+}
+
+/// One timed pass of the `quamina` crate over `events`; adds to `counts`, returns events/s.
+#[inline(never)]
+fn quamina_pass(q: &quamina::Quamina<usize>, events: &[Vec<u8>], counts: &mut [u64]) -> f64 {
+    let t = Instant::now();
+    for e in events {
+        for i in q.matches_for_event(e).unwrap() {
+            counts[i] += 1;
+        }
+    }
+    events.len() as f64 / t.elapsed().as_secs_f64()
+}
+
+/// One timed pass of our matcher over `events`; adds to `counts`, returns events/s.
+#[inline(never)]
+fn our_pass(
+    m: &Matcher,
+    scratch: &mut MatchScratch,
+    out: &mut Vec<usize>,
+    events: &[Vec<u8>],
+    counts: &mut [u64],
+) -> f64 {
+    let t = Instant::now();
+    for e in events {
+        m.matching_ids_with(scratch, e, out).unwrap();
+        for &i in out.iter() {
+            counts[i] += 1;
+        }
+    }
+    events.len() as f64 / t.elapsed().as_secs_f64()
+}
+
+fn median(rates: &[f64]) -> f64 {
+    let mut sorted = rates.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(0.0)
+}
+
+/// The rule set run by both engines in the same process, passes interleaved (ours, then
+/// quamina, one warm-up each, then `passes` rounds), so both see the same machine load.
+/// Returns our median, quamina's median (`None` if it rejects a rule) and the per-pass ratios.
+fn side_by_side(
+    set: &RuleSet,
+    m: &Matcher,
+    events: &[Vec<u8>],
+    passes: usize,
+) -> (f64, Option<f64>, Vec<f64>) {
+    let mut q = quamina::Quamina::<usize>::new();
+    let supported = set
+        .rules
+        .iter()
+        .enumerate()
+        .all(|(i, r)| q.add_pattern(i, &r.to_string()).is_ok());
+    // With `EVENTS` set (a prefix of the corpus, e.g. for callgrind) the counts are not
+    // checked against event-ruler's, only against each other.
+    let full = events.len() == 213_068;
+    let mut scratch = MatchScratch::default();
+    let mut out = Vec::new();
+    let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for pass in 0..=passes {
+        let mut counts = vec![0u64; m.len()];
+        let a = our_pass(m, &mut scratch, &mut out, events, &mut counts);
+        if full {
+            assert_eq!(
+                counts, set.event_ruler_2_0_1_counts_on_citylots2_synth,
+                "{}: our counts differ from event-ruler's",
+                set.name
+            );
+        }
+        let b = if supported {
+            let mut qcounts = vec![0u64; m.len()];
+            let b = quamina_pass(&q, events, &mut qcounts);
+            assert_eq!(qcounts, counts, "{}: quamina's counts differ", set.name);
+            Some(b)
+        } else {
+            None
+        };
+        if pass > 0 {
+            ours.push(a);
+            if let Some(b) = b {
+                theirs.push(b);
+                ratios.push(a / b);
+            }
+        }
+    }
+    (median(&ours), supported.then(|| median(&theirs)), ratios)
 }
 
 /// Removes whitespace outside strings.
@@ -204,16 +296,19 @@ fn main() {
     let wants_corpus = sets.iter().any(|s| wanted(&s.name)) || wanted("scaling");
     let corpus = if wants_corpus { corpus_path() } else { None };
     let need_corpus = corpus.is_some();
-    let events = corpus.as_deref().map(load_corpus).unwrap_or_default();
+    let limit = std::env::var("EVENTS").ok().and_then(|n| n.parse().ok());
+    let events = corpus
+        .as_deref()
+        .map(|p| load_corpus(p, limit.unwrap_or(usize::MAX)))
+        .unwrap_or_default();
     if need_corpus {
-        assert_eq!(events.len(), 213_068);
         println!(
             "corpus: {} events, {} bytes",
             events.len(),
             events.iter().map(Vec::len).sum::<usize>()
         );
         println!(
-            "\n| Rule type (5 rules) | median events/s | mean events/s | best events/s | counts |"
+            "\n| Rule type (5 rules) | this crate, median events/s | quamina 0.7.0, median events/s | ratio of medians | per-pass ratios (min–max) |"
         );
         println!("|---|---:|---:|---:|---|");
     }
@@ -225,24 +320,24 @@ fn main() {
                 .map(|(i, r)| (i.to_string(), r.to_string())),
         )
         .unwrap();
-        let (mean, median, best, counts) = measure(&m, &events, passes);
-        println!(
-            "| {} | {:.0} | {:.0} | {:.0} | {:?} |",
-            set.name, median, mean, best, counts
-        );
-        assert_eq!(
-            counts, set.event_ruler_2_0_1_counts_on_citylots2_synth,
-            "{} counts differ from event-ruler's",
-            set.name
-        );
+        let (ours, theirs, ratios) = side_by_side(set, &m, &events, passes);
+        match theirs {
+            Some(theirs) => {
+                let lo = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = ratios.iter().copied().fold(0.0, f64::max);
+                println!(
+                    "| {} | {ours:.0} | {theirs:.0} | **{:.2}** | {lo:.2}–{hi:.2} |",
+                    set.name,
+                    ours / theirs
+                );
+            }
+            None => println!("| {} | {ours:.0} | unsupported | – | – |", set.name),
+        }
     }
 
     if wanted("bigEvent") {
-        let ev =
-            compact(&std::fs::read(format!("{DATA}/bigEvent.json")).unwrap());
-        let rule =
-            std::fs::read_to_string(format!("{DATA}/bigEventRule.json"))
-                .unwrap();
+        let ev = compact(&std::fs::read(format!("{DATA}/bigEvent.json")).unwrap());
+        let rule = std::fs::read_to_string(format!("{DATA}/bigEventRule.json")).unwrap();
         let m = Matcher::new([("big", rule)]).unwrap();
         let copies: Vec<Vec<u8>> = (0..300).map(|_| ev.clone()).collect();
         let (mean, median, best, counts) = measure(&m, &copies, passes);

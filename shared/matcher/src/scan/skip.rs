@@ -63,15 +63,6 @@ impl Scanner<'_, '_> {
                     in_str = inside >> 63 == 1;
                     let opens = m.open & !inside;
                     let closes = m.close & !inside;
-                    let n_close = closes.count_ones() as usize;
-                    if depth > n_close {
-                        depth = depth + opens.count_ones() as usize - n_close;
-                        if depth > max_depth {
-                            return Err(EventError::TooDeep(self.m.limits.max_event_depth));
-                        }
-                        i += 64;
-                        continue;
-                    }
                     let mut all = opens | closes;
                     while all != 0 {
                         let bit = all.trailing_zeros() as usize;
@@ -135,7 +126,8 @@ impl Scanner<'_, '_> {
 /// Bit masks of one 64-byte block.
 struct Masks {
     quote: u64,
-    backslash: u64,
+    /// Non-zero when the block holds a backslash.
+    backslash: u32,
     open: u64,
     close: u64,
 }
@@ -155,16 +147,18 @@ impl Masks {
             open: 0,
             close: 0,
         };
+        let mut any_backslash = u8x16::splat(0);
         for (k, chunk) in block.chunks_exact(16).take(4).enumerate() {
             let a: [u8; 16] = chunk.try_into().unwrap_or([0; 16]);
             let v = u8x16::from(a);
             let folded = v | lower; // '[' → '{', ']' → '}'
             let shift = 16 * k;
             m.quote |= u64::from(v.simd_eq(quote).to_bitmask()) << shift;
-            m.backslash |= u64::from(v.simd_eq(backslash).to_bitmask()) << shift;
+            any_backslash |= v.simd_eq(backslash);
             m.open |= u64::from(folded.simd_eq(open).to_bitmask()) << shift;
             m.close |= u64::from(folded.simd_eq(close).to_bitmask()) << shift;
         }
+        m.backslash = any_backslash.to_bitmask();
         m
     }
 }
