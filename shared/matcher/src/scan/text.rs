@@ -172,7 +172,7 @@ mod tests {
                         seed ^= seed >> 7;
                         seed ^= seed << 17;
                         // Mostly plain letters, so that hits land in every block position.
-                        if seed % 9 == 0 {
+                        if seed.is_multiple_of(9) {
                             alphabet[(seed >> 8) as usize % alphabet.len()]
                         } else {
                             b'a' + (seed >> 16) as u8 % 26
