@@ -1,5 +1,6 @@
 //! Conformance: the AWS-recorded TestEventPattern cases, event-ruler's verdicts on the edge
-//! cases, the extra AWS-validated cases, and event-ruler's array fixtures.
+//! cases and on its CIDR and `$or` quirks, the extra AWS-validated cases, and event-ruler's
+//! array fixtures.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use eventbridge_pattern::{Matcher, Pattern, PatternError, test_event_pattern};
@@ -97,6 +98,54 @@ fn event_ruler_edge_cases() {
         }
     }
     assert_eq!(n, 117, "all edge cases read");
+    assert!(
+        failures.is_empty(),
+        "{} of {n} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[derive(Deserialize)]
+struct QuirkCase {
+    name: String,
+    pattern: Box<RawValue>,
+    event_raw: String,
+    event_ruler: String,
+    why: String,
+}
+
+/// Two families of event-ruler behaviour found by reading its source and checked against
+/// event-ruler 2.0.1 (each case's `why` gives the reasoning):
+///
+/// * `cidr` (and IP string literals, which event-ruler turns into one-address CIDR ranges)
+///   are matched on text by its byte automaton, not on addresses: the range is a pair of
+///   8- or 32-digit hex strings and the automaton decides as soon as the digits read so far
+///   are inside. So an IPv6 address can match an IPv4 range by its leading digits, an IPv4
+///   address can match an IPv6 range, host bits of the block are cleared, and a number is
+///   read as its JSON text (digits are hex digits) unless the field also has a numeric test
+///   and the number is comparable;
+/// * `$or` branches are added one by one and a branch that an earlier branch already covers
+///   for *some* value of *every* field is dropped as a duplicate. With `{"exists": false}`
+///   next to other values, those values join the field's absence state, so a branch that
+///   adds values to an earlier `exists: false` branch loses them.
+#[test]
+fn event_ruler_quirks() {
+    let text = std::fs::read_to_string(format!("{DATA}/event-ruler-quirks.jsonl")).unwrap();
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let case: QuirkCase = serde_json::from_str(line).unwrap();
+        n += 1;
+        let got = verdict(case.pattern.get(), &case.event_raw);
+        if got != case.event_ruler {
+            failures.push(format!(
+                "{}: want {}, got {got} ({})",
+                case.name, case.event_ruler, case.why
+            ));
+        }
+    }
+    assert_eq!(n, 23, "all quirk cases read");
     assert!(
         failures.is_empty(),
         "{} of {n} failed:\n{}",

@@ -4,6 +4,7 @@
 
 mod expressions;
 mod json;
+mod shadowed_branches;
 
 use crate::cidr::{self, IpRange};
 use crate::error::PatternError;
@@ -132,7 +133,7 @@ pub(crate) fn compile(text: &str) -> Res<Vec<SubPattern>> {
     for rule in &rules {
         check_wildcard_complexity(rule)?;
     }
-    Ok(rules)
+    Ok(shadowed_branches::kept(rules))
 }
 
 fn check_wildcard_complexity(rule: &SubPattern) -> Res<()> {
@@ -297,6 +298,20 @@ impl Compiler<'_> {
         }
         if values.is_empty() {
             return barf("Empty arrays are not allowed");
+        }
+        // event-ruler reads a number as text against CIDR ranges only when the field has no
+        // numeric test (see `IpRange`).
+        if values.iter().any(|v| {
+            matches!(
+                v,
+                Value::Num(NumKey::Value(_)) | Value::Numeric(_) | Value::AbNum(_)
+            )
+        }) {
+            for v in &mut values {
+                if let Value::Ip(r) | Value::Cidr(r) = v {
+                    r.numeric_neighbours = true;
+                }
+            }
         }
         put(rules, name, values);
         Ok(())
