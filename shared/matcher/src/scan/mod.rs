@@ -172,6 +172,10 @@ impl Scanner<'_, '_> {
     #[inline]
     fn ws(&mut self) {
         while let Some(&c) = self.b.get(self.pos) {
+            // One comparison for the usual case, compact JSON.
+            if c > b' ' {
+                break;
+            }
             if c == b' ' || c == b'\n' || c == b'\r' || c == b'\t' {
                 self.pos += 1;
             } else {
@@ -278,8 +282,13 @@ impl Scanner<'_, '_> {
             } else {
                 self.child(state, &self.b[ks..ke])
             };
-            self.ws();
-            self.expect(b':', "expected ':'")?;
+            if self.peek() == Some(b':') {
+                // Compact JSON: no whitespace around the colon.
+                self.pos += 1;
+            } else {
+                self.ws();
+                self.expect(b':', "expected ':'")?;
+            }
             self.ws();
             if child == NONE {
                 self.skip_value(depth)?;

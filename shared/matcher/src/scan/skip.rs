@@ -2,6 +2,7 @@
 //! backslashes and brackets, string interiors found by prefix XOR of the quote mask.
 
 use super::Scanner;
+use super::text::find_quote_or_backslash;
 use crate::error::EventError;
 
 /// Byte classes for skipping: 1 quote, 2 open, 3 close.
@@ -21,6 +22,13 @@ impl Scanner<'_, '_> {
         match self.peek() {
             Some(b'"') => {
                 self.pos += 1;
+                // Usual case: the first quote or backslash is the closing quote.
+                if let Some(at) = find_quote_or_backslash(self.b, self.pos)
+                    && self.b[at] == b'"'
+                {
+                    self.pos = at + 1;
+                    return Ok(());
+                }
                 self.string().map(|_| ())
             }
             Some(b'{' | b'[') => self.skip_container(depth),
