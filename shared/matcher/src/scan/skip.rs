@@ -69,13 +69,12 @@ impl Scanner<'_, '_> {
                     let carry = if in_str { u64::MAX } else { 0 };
                     let inside = prefix_xor(m.quote) ^ carry;
                     in_str = inside >> 63 == 1;
-                    let opens = m.open & !inside;
-                    let closes = m.close & !inside;
-                    let mut all = opens | closes;
+                    let mut all = m.bracket & !inside;
                     while all != 0 {
                         let bit = all.trailing_zeros() as usize;
                         all &= all - 1;
-                        if opens >> bit & 1 == 1 {
+                        // `{` and `[` have bit 1 set, `}` and `]` do not.
+                        if b.get(i + bit).is_some_and(|&c| c & 2 != 0) {
                             depth += 1;
                             if depth > max_depth {
                                 return Err(EventError::TooDeep(self.m.limits.max_event_depth));
@@ -136,8 +135,8 @@ struct Masks {
     quote: u64,
     /// Non-zero when the block holds a backslash.
     backslash: u32,
-    open: u64,
-    close: u64,
+    /// Brackets of both kinds.
+    bracket: u64,
 }
 
 impl Masks {
@@ -152,8 +151,7 @@ impl Masks {
         let mut m = Masks {
             quote: 0,
             backslash: 0,
-            open: 0,
-            close: 0,
+            bracket: 0,
         };
         let mut any_backslash = u8x16::splat(0);
         for (k, chunk) in block.chunks_exact(16).take(4).enumerate() {
@@ -163,8 +161,8 @@ impl Masks {
             let shift = 16 * k;
             m.quote |= u64::from(v.simd_eq(quote).to_bitmask()) << shift;
             any_backslash |= v.simd_eq(backslash);
-            m.open |= u64::from(folded.simd_eq(open).to_bitmask()) << shift;
-            m.close |= u64::from(folded.simd_eq(close).to_bitmask()) << shift;
+            let bracket = folded.simd_eq(open) | folded.simd_eq(close);
+            m.bracket |= u64::from(bracket.to_bitmask()) << shift;
         }
         m.backslash = any_backslash.to_bitmask();
         m
