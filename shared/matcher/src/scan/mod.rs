@@ -267,20 +267,10 @@ impl Scanner<'_, '_> {
         loop {
             self.expect(b'"', "expected a key")?;
             let (ks, ke, kesc, dot) = self.key()?;
-            let child = if !dot {
-                st.child(&self.b[ks..ke])
-            } else if kesc {
-                let mut key = std::mem::take(&mut self.s.keybuf);
-                key.clear();
-                let r = unescape(&self.b[ks..ke], &mut key);
-                let c = if r { self.child(state, &key) } else { NONE };
-                self.s.keybuf = key;
-                if !r {
-                    return Err(self.err("bad escape in key"));
-                }
-                c
+            let child = if dot {
+                self.dotted_child(state, ks, ke, kesc)?
             } else {
-                self.child(state, &self.b[ks..ke])
+                st.child(&self.b[ks..ke])
             };
             if self.peek() == Some(b':') {
                 // Compact JSON: no whitespace around the colon.
@@ -315,6 +305,32 @@ impl Scanner<'_, '_> {
         }
         self.s.frame_keys.truncate(frame);
         Ok(())
+    }
+
+    /// The child for a key with a dot or an escape (`ks..ke` is its raw body): rare, so kept
+    /// out of the object loop.
+    #[cold]
+    #[inline(never)]
+    fn dotted_child(
+        &mut self,
+        state: u32,
+        ks: usize,
+        ke: usize,
+        escaped: bool,
+    ) -> Result<u32, EventError> {
+        if !escaped {
+            return Ok(self.child(state, &self.b[ks..ke]));
+        }
+        let mut key = std::mem::take(&mut self.s.keybuf);
+        key.clear();
+        let ok = unescape(&self.b[ks..ke], &mut key);
+        let c = if ok { self.child(state, &key) } else { NONE };
+        self.s.keybuf = key;
+        if ok {
+            Ok(c)
+        } else {
+            Err(self.err("bad escape in key"))
+        }
     }
 
     /// At `[`; every element gets its own array context.
