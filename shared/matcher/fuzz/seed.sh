@@ -11,7 +11,8 @@ def put(target, text):
     b = text.encode()
     with open(f"corpus/{target}/{hashlib.sha1(b).hexdigest()}", "wb") as f:
         f.write(b)
-for name in ["localstack-aws-validated-cases.jsonl", "edge-cases-event-ruler.jsonl"]:
+for name in ["localstack-aws-validated-cases.jsonl", "edge-cases-event-ruler.jsonl",
+             "event-ruler-quirks.jsonl"]:
     for line in open(os.path.join(data, name)):
         c = json.loads(line)
         p = c.get("pattern_raw") or json.dumps(c.get("pattern"))

@@ -17,7 +17,7 @@
 //! ```
 
 mod cidr;
-mod dedup;
+mod duplicate_keys;
 mod error;
 mod fold;
 mod matcher;

@@ -309,6 +309,7 @@ impl FieldIndex {
     /// costly part) is only worked out when some value test would pass.
     #[inline]
     pub(crate) fn eval_num(&self, raw: &[u8], p: &number::Parts, out: &mut impl FnMut(u32)) {
+        let p_parts = p;
         if let Some(p) = self.exists {
             out(p);
         }
@@ -340,6 +341,15 @@ impl FieldIndex {
             && let Some(&p) = self.num_text.get(raw)
         {
             out(p);
+        }
+        for (r, p) in &self.ip {
+            // Numbers reach event-ruler's CIDR automaton as text (see `IpRange`).
+            if r.contains_number_text(raw)
+                && (!r.numeric_neighbours
+                    || !number::to_f64(p_parts, raw).is_some_and(&mut comparable))
+            {
+                out(*p);
+            }
         }
         for (ab, p) in &self.anything_but {
             let excluded = match ab {

@@ -8,6 +8,9 @@ use memchr::memmem;
 pub(crate) struct Wildcard {
     /// Literal pieces; there is a star between each two.
     pieces: Vec<Vec<u8>>,
+    /// The first and last byte a matching text must have, when the pattern fixes them.
+    first_byte: Option<u8>,
+    last_byte: Option<u8>,
 }
 
 /// Parses a wildcard with event-ruler's messages (positions count the opening quote,
@@ -41,12 +44,29 @@ pub(crate) fn parse_wildcard(text: &str) -> Result<Wildcard, String> {
         }
         i += 1;
     }
-    Ok(Wildcard { pieces })
+    let first_byte = pieces.first().and_then(|p| p.first()).copied();
+    let last_byte = pieces.last().and_then(|p| p.last()).copied();
+    Ok(Wildcard {
+        pieces,
+        first_byte,
+        last_byte,
+    })
 }
 
 impl Wildcard {
     /// Whether `s` matches; linear in `s` for a fixed pattern.
+    #[inline]
     pub(crate) fn matches(&self, s: &[u8]) -> bool {
+        // Most texts fail on their first or last byte: check those before the pieces.
+        if self.first_byte.is_some_and(|b| s.first() != Some(&b))
+            || self.last_byte.is_some_and(|b| s.last() != Some(&b))
+        {
+            return false;
+        }
+        self.matches_pieces(s)
+    }
+
+    fn matches_pieces(&self, s: &[u8]) -> bool {
         let n = self.pieces.len();
         let first = &self.pieces[0];
         if n == 1 {
@@ -166,6 +186,33 @@ pub(crate) fn complexity(wildcards: &[&Wildcard], cap: usize) -> usize {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    /// The first/last-byte check never rejects a text the pieces accept: every pattern over
+    /// a small alphabet against every text up to 5 bytes.
+    #[test]
+    fn byte_check_agrees_with_the_pieces() {
+        let alphabet = [b'a', b'b', b'*'];
+        let texts: Vec<Vec<u8>> = (0..=5u32)
+            .flat_map(|len| {
+                (0..2usize.pow(len)).map(move |k| {
+                    (0..len)
+                        .map(|i| if k >> i & 1 == 1 { b'a' } else { b'b' })
+                        .collect()
+                })
+            })
+            .collect();
+        for len in 0..=4u32 {
+            for k in 0..3usize.pow(len) {
+                let pattern: Vec<u8> = (0..len).map(|i| alphabet[k / 3usize.pow(i) % 3]).collect();
+                let Ok(w) = parse_wildcard(std::str::from_utf8(&pattern).unwrap()) else {
+                    continue;
+                };
+                for t in &texts {
+                    assert_eq!(w.matches(t), w.matches_pieces(t), "{pattern:?} {t:?}");
+                }
+            }
+        }
+    }
 
     fn m(p: &str, s: &str) -> bool {
         parse_wildcard(p).unwrap().matches(s.as_bytes())

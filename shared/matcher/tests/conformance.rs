@@ -1,5 +1,6 @@
 //! Conformance: the AWS-recorded TestEventPattern cases, event-ruler's verdicts on the edge
-//! cases, the extra AWS-validated cases, and event-ruler's array fixtures.
+//! cases and on its CIDR and `$or` quirks, the extra AWS-validated cases, and event-ruler's
+//! array fixtures.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use eventbridge_pattern::{Matcher, Pattern, PatternError, test_event_pattern};
@@ -7,10 +8,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
-const TESTDATA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/bench/event-ruler-testdata"
-);
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/event-ruler");
 
 #[derive(Deserialize)]
 struct AwsCase {
@@ -108,6 +106,54 @@ fn event_ruler_edge_cases() {
     );
 }
 
+#[derive(Deserialize)]
+struct QuirkCase {
+    name: String,
+    pattern: Box<RawValue>,
+    event_raw: String,
+    event_ruler: String,
+    why: String,
+}
+
+/// Two families of event-ruler behaviour found by reading its source and checked against
+/// event-ruler 2.0.1 (each case's `why` gives the reasoning):
+///
+/// * `cidr` (and IP string literals, which event-ruler turns into one-address CIDR ranges)
+///   are matched on text by its byte automaton, not on addresses: the range is a pair of
+///   8- or 32-digit hex strings and the automaton decides as soon as the digits read so far
+///   are inside. So an IPv6 address can match an IPv4 range by its leading digits, an IPv4
+///   address can match an IPv6 range, host bits of the block are cleared, and a number is
+///   read as its JSON text (digits are hex digits) unless the field also has a numeric test
+///   and the number is comparable;
+/// * `$or` branches are added one by one and a branch that an earlier branch already covers
+///   for *some* value of *every* field is dropped as a duplicate. With `{"exists": false}`
+///   next to other values, those values join the field's absence state, so a branch that
+///   adds values to an earlier `exists: false` branch loses them.
+#[test]
+fn event_ruler_quirks() {
+    let text = std::fs::read_to_string(format!("{DATA}/event-ruler-quirks.jsonl")).unwrap();
+    let mut failures = Vec::new();
+    let mut n = 0;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let case: QuirkCase = serde_json::from_str(line).unwrap();
+        n += 1;
+        let got = verdict(case.pattern.get(), &case.event_raw);
+        if got != case.event_ruler {
+            failures.push(format!(
+                "{}: want {}, got {got} ({})",
+                case.name, case.event_ruler, case.why
+            ));
+        }
+    }
+    assert_eq!(n, 23, "all quirk cases read");
+    assert!(
+        failures.is_empty(),
+        "{} of {n} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 const ENVELOPE: &str = r#""id": "1", "source": "s", "detail-type": "t", "account": "123456789012", "region": "us-east-1", "time": "2022-01-01T00:00:00Z", "resources": []"#;
 
 #[test]
@@ -130,7 +176,7 @@ fn extra_aws_validated_cases() {
 
 fn fixture(name: &str) -> String {
     let path = format!("{TESTDATA}/{name}");
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reference data {path}: {e}"))
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("test data {path}: {e}"))
 }
 
 #[test]
