@@ -34,14 +34,15 @@ impl Registration {
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     /// The table could not be read or written.
-    #[error("partner source registry {table}: {operation} failed: {message}")]
+    #[error("partner source registry {table}: {operation} failed: {}", DisplayErrorContext(&**source))]
     Store {
         /// The table.
         table: String,
         /// The operation.
         operation: &'static str,
-        /// The SDK error.
-        message: String,
+        /// The SDK error, whole.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A record is unusable.
     #[error("partner source registry {table}: record for store {store_id:?} is invalid: {reason}")]
@@ -71,11 +72,15 @@ impl Registry {
         }
     }
 
-    fn store_error(&self, operation: &'static str, error: impl std::error::Error) -> RegistryError {
+    fn store_error(
+        &self,
+        operation: &'static str,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> RegistryError {
         RegistryError::Store {
             table: self.table.clone(),
             operation,
-            message: DisplayErrorContext(error).to_string(),
+            source: Box::new(error),
         }
     }
 
