@@ -54,6 +54,9 @@ async fn function(
     (server, state)
 }
 
+/// How the endpoint answers, boxed so that table-driven tests can list several.
+type Answer = Box<dyn Fn(&Request) -> Response + Send + Sync>;
+
 /// Answers every entry of a PutPartnerEvents request with `result`.
 fn every_entry(result: Value) -> impl Fn(&Request) -> Response + Send + Sync + 'static {
     move |request| {
@@ -171,7 +174,7 @@ async fn nothing_is_sent_without_a_store_or_a_registered_source() {
 #[tokio::test]
 async fn a_source_that_does_not_exist_is_marked_deleted_and_later_orders_are_not_sent() {
     // Per entry, and for the whole request.
-    let answers: [Box<dyn Fn(&Request) -> Response + Send + Sync>; 2] = [
+    let answers: [Answer; 2] = [
         Box::new(entry_error("ResourceNotFoundException")),
         Box::new(|_: &Request| {
             Response::aws_error(
@@ -210,7 +213,7 @@ async fn a_source_that_does_not_exist_is_marked_deleted_and_later_orders_are_not
 
 #[tokio::test]
 async fn a_rejected_event_fails_the_invocation_and_keeps_the_source() {
-    let answers: [(&str, Box<dyn Fn(&Request) -> Response + Send + Sync>); 3] = [
+    let answers: [(&str, Answer); 3] = [
         ("MalformedDetail", Box::new(entry_error("MalformedDetail"))),
         ("InvalidArgument", Box::new(entry_error("InvalidArgument"))),
         (
@@ -241,12 +244,7 @@ async fn a_rejected_event_fails_the_invocation_and_keeps_the_source() {
 
 #[tokio::test]
 async fn the_partners_own_failures_and_unknown_outcomes_fail_the_invocation_and_keep_the_source() {
-    let cases: [(
-        FailureClass,
-        &str,
-        usize,
-        Box<dyn Fn(&Request) -> Response + Send + Sync>,
-    ); 5] = [
+    let cases: [(FailureClass, &str, usize, Answer); 5] = [
         (
             FailureClass::NotPermitted,
             "AccessDeniedException",
