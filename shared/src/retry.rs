@@ -73,7 +73,9 @@ impl Deadline {
     }
 
     /// The deadline for work inside a Lambda invocation: the context's deadline
-    /// (`ctx.deadline()`) less [`INVOCATION_MARGIN`].
+    /// (`ctx.deadline()`) less [`INVOCATION_MARGIN`]. A context without a deadline
+    /// (`Context::default()`, deadline 0) gives a deadline that has passed: build test contexts
+    /// with a deadline, as Lambda does.
     pub fn of_invocation(invocation_deadline: SystemTime) -> Self {
         Self::at(
             invocation_deadline

@@ -1,8 +1,8 @@
 //! The registry of partner event sources: which source (and customer account) serves a store.
 //!
 //! A DynamoDB table (`PARTNER_SOURCES_TABLE`), partition key `store_id` (S), one item per event
-//! generator: `source_name`, `account`, `state` (`PENDING` / `ACTIVE` / `DELETED`), and, once a
-//! send failed permanently, `failure` and `updated_at`.
+//! generator: `source_name`, `account`, `state` (`PENDING` / `ACTIVE` / `DELETED`), and, once
+//! PutPartnerEvents answered that the source does not exist, `failure` and `updated_at`.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
@@ -140,7 +140,8 @@ impl Registry {
         }))
     }
 
-    /// Marks a store's source `DELETED` after a permanent send failure, keeping why and when.
+    /// Marks a store's source `DELETED` once PutPartnerEvents answered that it does not exist,
+    /// keeping why and when.
     ///
     /// # Errors
     /// [`RegistryError::Store`].
