@@ -66,7 +66,7 @@ impl Publisher {
 
     fn new(client: Client, api: Api) -> Self {
         Self {
-            client,
+            client: request::single_attempt(&client),
             api,
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             retry: RetryPolicy::default(),

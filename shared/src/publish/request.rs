@@ -1,5 +1,5 @@
 //! One PutEvents / PutPartnerEvents request: built from a batch, bounded by the remaining time,
-//! sent without the SDK's own retries, answered per entry.
+//! sent without the SDK's own retries ([`single_attempt`]), answered per entry.
 
 use super::{Entry, NO_ANSWER, RequestErrorKind};
 use aws_sdk_eventbridge::Client;
@@ -29,11 +29,19 @@ pub(super) struct RequestFailure {
     pub(super) message: String,
 }
 
-/// The per-operation override that turns the SDK's own retries off: the publisher is the one
-/// layer that retries (request-level and per-entry failures alike, with full jitter, inside its
-/// deadline), so a request is one HTTP call and the worst case is `max_attempts` calls per entry.
-fn single_attempt() -> aws_sdk_eventbridge::config::Builder {
-    aws_sdk_eventbridge::Config::builder().retry_config(RetryConfig::disabled())
+/// A copy of `client` (same HTTP client, credentials, Region, endpoint, timeouts) with the SDK's
+/// own retries off: the publisher is the one layer that retries (request-level and per-entry
+/// failures alike, with full jitter, inside its deadline), so a request is one HTTP call and the
+/// worst case is `max_attempts` calls per entry. Made once per publisher: a per-operation config
+/// override does the same but costs a configuration layer on every call.
+pub(super) fn single_attempt(client: &Client) -> Client {
+    Client::from_conf(
+        client
+            .config()
+            .to_builder()
+            .retry_config(RetryConfig::disabled())
+            .build(),
+    )
 }
 
 /// Sends `batch` (positions in `entries`), giving up after `remaining`: an unanswered request's
@@ -85,8 +93,6 @@ async fn send_once(
             let output = client
                 .put_events()
                 .set_entries(Some(request.collect()))
-                .customize()
-                .config_override(single_attempt())
                 .send()
                 .await
                 .map_err(|error| request_failure(error.code(), &error))?;
@@ -116,8 +122,6 @@ async fn send_once(
             let output = client
                 .put_partner_events()
                 .set_entries(Some(request.collect()))
-                .customize()
-                .config_override(single_attempt())
                 .send()
                 .await
                 .map_err(|error| request_failure(error.code(), &error))?;
