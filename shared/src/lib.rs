@@ -18,6 +18,7 @@
 //! * [`dedup`]: id-based de-duplication behind the [`DedupStore`] trait ([`MemoryStore`] by default).
 //! * [`dispatch`]: the per-event pipeline ([`Dispatcher`]) and the two delivery modes (direct rule
 //!   target, SQS queue with partial batch failures).
+//! * [`retry`]: capped exponential backoff with full jitter inside a deadline (the invocation's).
 //! * [`runtime`] and [`logging`]: the cold-start set-up the macro generates.
 //!
 //! ## Writing a function
@@ -56,6 +57,7 @@ pub mod logging;
 #[cfg(feature = "publish")]
 pub mod publish;
 pub mod redact;
+pub mod retry;
 pub mod runtime;
 pub mod settings;
 

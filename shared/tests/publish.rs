@@ -7,7 +7,10 @@ use aws_sdk_eventbridge::config::timeout::TimeoutConfig;
 use aws_sdk_eventbridge::config::{Credentials, Region};
 use eventbridge_lambda::OrderCreated;
 use eventbridge_lambda::publish::partner::{SourceName, Sources};
-use eventbridge_lambda::publish::{Delivery, Entry, PublishError, Publisher, RetryPolicy};
+use eventbridge_lambda::publish::{
+    Delivery, Entry, FailureClass, PublishError, Publisher, RetryPolicy,
+};
+use eventbridge_lambda::retry::Deadline;
 use eventbridge_lambda_testing::MotoServer;
 use eventbridge_lambda_testing::fault::{FaultServer, Request, Response};
 use serde_json::{Value, json};
@@ -184,9 +187,19 @@ async fn retryable_entry_failures_are_resent_until_delivered_and_permanent_ones_
     for (position, delivery) in report.deliveries.iter().enumerate() {
         let n = position + 1;
         match delivery {
-            Delivery::Failed { code, attempts, .. } => {
+            Delivery::Failed {
+                class,
+                code,
+                attempts,
+                ..
+            } => {
                 assert_eq!(n % 7, 0, "only permanent failures fail: order {n} {code}");
-                assert!(code == "MalformedDetail" || code == "AccessDeniedException");
+                assert!(
+                    (code == "MalformedDetail" && *class == FailureClass::EventRejected)
+                        || (code == "AccessDeniedException"
+                            && *class == FailureClass::NotPermitted),
+                    "{code} {class:?}"
+                );
                 assert_eq!(*attempts, 1, "permanent codes are not retried");
             }
             Delivery::Delivered { event_id, attempts } => {
@@ -270,7 +283,7 @@ async fn quota_limit_exceeded_is_permanent_not_throttling() {
     assert_eq!(report.calls, 1, "not retried");
     for delivery in &report.deliveries {
         assert!(
-            matches!(delivery, Delivery::Failed { code, attempts: 1, .. } if code == "LimitExceededException"),
+            matches!(delivery, Delivery::Failed { code, attempts: 1, class: FailureClass::NotPermitted, .. } if code == "LimitExceededException"),
             "{delivery:?}"
         );
     }
@@ -293,16 +306,190 @@ async fn retries_stop_at_the_attempt_limit_and_say_so() {
         .unwrap();
     match &report.deliveries[0] {
         Delivery::Failed {
+            class,
             code,
             message,
             attempts,
         } => {
             assert_eq!(code, "InternalFailure");
+            assert_eq!(*class, FailureClass::ServiceError);
             assert_eq!(*attempts, 3);
             assert!(message.contains("gave up after 3 attempts"), "{message}");
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// A client with the SDK's default retries (3 attempts per request), as functions build it.
+async fn default_client(endpoint: &str) -> Client {
+    Client::new(&eventbridge_lambda_testing::sdk_config(endpoint).await)
+}
+
+#[tokio::test]
+async fn throttling_forever_costs_max_attempts_requests_the_sdk_adding_none() {
+    let server = FaultServer::start(|request| {
+        if target(request).ends_with("DescribeEventBus") {
+            return Response::json(200, r#"{"Name":"orders"}"#);
+        }
+        Response::aws_error(400, "ThrottlingException", "Rate exceeded")
+    })
+    .unwrap();
+    let policy = RetryPolicy {
+        max_attempts: 4,
+        ..fast_retry()
+    };
+    let publisher = Publisher::put_events(default_client(&server.endpoint()).await, "orders")
+        .await
+        .unwrap()
+        .with_retry(policy);
+    let entries: Vec<Entry> = (0..12).map(|n| Entry::new(&order(n)).unwrap()).collect();
+    let report = publisher
+        .publish_before(&entries, Deadline::after(Duration::from_secs(10)))
+        .await
+        .unwrap();
+    // 12 entries are 2 requests per attempt; 4 attempts, one HTTP request each.
+    assert_eq!(report.calls, 8);
+    assert_eq!(put_events_calls(&server), 8);
+    for delivery in &report.deliveries {
+        assert!(
+            matches!(delivery, Delivery::Failed { class: FailureClass::Throttled, attempts: 4, message, .. }
+                if message.contains("gave up after 4 attempts: no attempt left")),
+            "{delivery:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn retries_end_by_the_deadline() {
+    // Throttled answers; waits of up to 400 ms; 500 ms to go.
+    let server = FaultServer::start(|request| {
+        if target(request).ends_with("DescribeEventBus") {
+            return Response::json(200, r#"{"Name":"orders"}"#);
+        }
+        Response::aws_error(400, "ThrottlingException", "Rate exceeded")
+    })
+    .unwrap();
+    let publisher = Publisher::put_events(default_client(&server.endpoint()).await, "orders")
+        .await
+        .unwrap()
+        .with_retry(RetryPolicy {
+            max_attempts: 1000,
+            base_backoff: Duration::from_millis(400),
+            max_backoff: Duration::from_millis(400),
+            deadline: Duration::from_secs(60),
+        });
+    let deadline = Deadline::after(Duration::from_millis(500));
+    let report = publisher
+        .publish_before(&[Entry::new(&order(1)).unwrap()], deadline)
+        .await
+        .unwrap();
+    // No wait outlasts the deadline and the last request is cut at it (a scheduling allowance
+    // for a loaded machine).
+    assert!(
+        std::time::Instant::now() < deadline.instant() + Duration::from_millis(250),
+        "returned by the deadline"
+    );
+    match &report.deliveries[0] {
+        Delivery::Failed {
+            class,
+            code,
+            message,
+            attempts,
+        } => {
+            // Throttled, unless the last request was still unanswered at the deadline.
+            assert!(
+                (*class == FailureClass::Throttled && message.contains("the deadline is reached"))
+                    || (*class == FailureClass::UnknownOutcome && code == "NoAnswer"),
+                "{class:?} {code} {message}"
+            );
+            assert!(*attempts >= 1, "{attempts}");
+            assert_eq!(put_events_calls(&server), *attempts as usize);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_publishers_own_outcomes_are_unknown_outcomes() {
+    // A response without a result for the entry, a request without an answer before the
+    // deadline, and a deadline that passed before anything was sent.
+    let missing = FaultServer::start(|request| {
+        if target(request).ends_with("DescribeEventBus") {
+            return Response::json(200, r#"{"Name":"orders"}"#);
+        }
+        Response::json(200, r#"{"FailedEntryCount":0,"Entries":[]}"#)
+    })
+    .unwrap();
+    let silent = FaultServer::start(|request| {
+        if target(request).ends_with("DescribeEventBus") {
+            return Response::json(200, r#"{"Name":"orders"}"#);
+        }
+        Response::json(
+            200,
+            r#"{"FailedEntryCount":0,"Entries":[{"EventId":"late"}]}"#,
+        )
+        .delayed(Duration::from_secs(3))
+    })
+    .unwrap();
+    let cases = [
+        (&missing, Duration::from_secs(5), "MissingResult", 1),
+        (&silent, Duration::from_millis(300), "NoAnswer", 1),
+        (&missing, Duration::ZERO, "DeadlineReached", 0),
+    ];
+    for (server, within, expected, attempts_made) in cases {
+        let publisher = Publisher::put_events(default_client(&server.endpoint()).await, "orders")
+            .await
+            .unwrap()
+            .with_retry(fast_retry());
+        let report = publisher
+            .publish_before(&[Entry::new(&order(1)).unwrap()], Deadline::after(within))
+            .await
+            .unwrap();
+        match &report.deliveries[0] {
+            Delivery::Failed {
+                class,
+                code,
+                attempts,
+                ..
+            } => {
+                assert_eq!(
+                    (*class, code.as_str(), *attempts),
+                    (FailureClass::UnknownOutcome, expected, attempts_made)
+                );
+                assert_eq!(FailureClass::of(code), FailureClass::UnknownOutcome);
+            }
+            other => panic!("{expected}: {other:?}"),
+        }
+        assert_eq!(report.calls, attempts_made as usize, "{expected}");
+    }
+}
+
+#[tokio::test]
+async fn a_bus_check_failure_keeps_the_sdk_error_as_its_source() {
+    let server =
+        FaultServer::start(|_| Response::aws_error(400, "AccessDeniedException", "denied"))
+            .unwrap();
+    let error = Publisher::put_events(client(&server.endpoint()).await, "orders")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, PublishError::BusCheck { bus, .. } if bus == "orders"),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("AccessDeniedException"),
+        "{error}"
+    );
+    let source = std::error::Error::source(&error).unwrap();
+    let sdk = source
+        .downcast_ref::<aws_sdk_eventbridge::error::SdkError<
+            aws_sdk_eventbridge::operation::describe_event_bus::DescribeEventBusError,
+        >>()
+        .unwrap();
+    assert_eq!(
+        aws_sdk_eventbridge::error::ProvideErrorMetadata::code(sdk),
+        Some("AccessDeniedException")
+    );
 }
 
 #[tokio::test]

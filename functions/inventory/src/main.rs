@@ -5,9 +5,14 @@
 //! condition `available >= :q`, so no item goes below zero and an order is reserved completely or
 //! not at all. Out of stock is a business outcome, recorded as `OUT_OF_STOCK` and returned `Ok`;
 //! an order recorded before is `Ok` too (idempotent). Other failures are errors, retried.
+//!
+//! A transaction that collides with a concurrent one (`TransactionConflict`) is retried with
+//! capped exponential backoff and full jitter ([`CONFLICT_RETRY`]), and never past the
+//! invocation's deadline less a margin; then it fails with [`InventoryError::Conflict`].
 
+use eventbridge_lambda::retry::{Deadline, RetryPolicy, Stop};
 use eventbridge_lambda::settings::{MissingSetting, required};
-use eventbridge_lambda::{Event, OrderCreated, handler};
+use eventbridge_lambda::{Context, Event, OrderCreated, handler};
 use serde::Serialize;
 use std::time::Duration;
 
@@ -17,8 +22,16 @@ mod table;
 use order::{Cancellation, TooManySkus};
 use table::{Attempt, TableError, Tables};
 
-/// How often a reservation is attempted when it collides with concurrent transactions.
-const ATTEMPTS: u32 = 4;
+/// How a reservation that collides with concurrent transactions is retried: at most 5
+/// transactions, waits of at most 20 + 40 + 80 + 160 ms, all inside the invocation's deadline less
+/// [`INVOCATION_MARGIN`](eventbridge_lambda::retry::INVOCATION_MARGIN). (The SDK's own retries
+/// cover throttling and service errors inside each call; a cancelled transaction is not one.)
+const CONFLICT_RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: 5,
+    base_backoff: Duration::from_millis(20),
+    max_backoff: Duration::from_millis(200),
+    deadline: Duration::from_secs(9),
+};
 
 /// Configuration and clients, built once at cold start.
 async fn init() -> Result<Tables, MissingSetting> {
@@ -84,9 +97,13 @@ enum InventoryError {
         source: TableError,
     },
     #[error(
-        "order {order_id}: still conflicting with concurrent transactions after {ATTEMPTS} attempts"
+        "order {order_id}: still conflicting with concurrent transactions after {attempts} attempts ({stop})"
     )]
-    Conflict { order_id: String },
+    Conflict {
+        order_id: String,
+        attempts: u32,
+        stop: Stop,
+    },
     #[error("order {order_id}: reservation transaction cancelled: {reasons}")]
     Cancelled { order_id: String, reasons: String },
     #[error("order {order_id}: recorded status {status:?} is not RESERVED or OUT_OF_STOCK")]
@@ -97,6 +114,7 @@ enum InventoryError {
 #[handler(state = init, dedup_key = order_id)]
 async fn reserve_stock(
     event: Event<OrderCreated>,
+    ctx: Context,
     tables: &Tables,
 ) -> Result<Reservation, InventoryError> {
     let order_id = event.detail.order_id.as_str();
@@ -109,7 +127,9 @@ async fn reserve_stock(
             order_id: order_id.to_owned(),
             source,
         })?;
-    for attempt in 1..=ATTEMPTS {
+    let mut attempts = CONFLICT_RETRY.start(Some(Deadline::of_invocation(ctx.deadline())));
+    loop {
+        let attempt = attempts.begin();
         match tables
             .reserve(order_id, &lines)
             .await
@@ -144,8 +164,14 @@ async fn reserve_stock(
                 return already_recorded(tables, order_id).await;
             }
             Attempt::Cancelled(Cancellation::Conflict) => {
+                if let Err(stop) = attempts.backoff().await {
+                    return Err(InventoryError::Conflict {
+                        order_id: order_id.to_owned(),
+                        attempts: attempt,
+                        stop,
+                    });
+                }
                 tracing::info!(order_id, attempt, "transaction conflict, retrying");
-                tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
             }
             Attempt::Cancelled(Cancellation::Other(reasons)) => {
                 return Err(InventoryError::Cancelled {
@@ -155,9 +181,6 @@ async fn reserve_stock(
             }
         }
     }
-    Err(InventoryError::Conflict {
-        order_id: order_id.to_owned(),
-    })
 }
 
 /// The outcome an earlier delivery recorded for the order.

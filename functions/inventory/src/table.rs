@@ -26,12 +26,13 @@ pub enum TableError {
     #[error("request could not be built: {0}")]
     Build(#[from] BuildError),
     /// The call failed.
-    #[error("DynamoDB {operation} failed: {message}")]
+    #[error("DynamoDB {operation} failed: {}", DisplayErrorContext(&**source))]
     Call {
         /// The API operation.
         operation: &'static str,
-        /// The SDK error with its sources.
-        message: String,
+        /// The SDK error, whole (code, HTTP response, sources).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A stored reservation record is not in the expected shape.
     #[error("reservation record of order {0} has no readable status")]
@@ -39,10 +40,13 @@ pub enum TableError {
 }
 
 impl TableError {
-    fn call(operation: &'static str, error: impl std::error::Error) -> Self {
+    fn call(
+        operation: &'static str,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
         Self::Call {
             operation,
-            message: DisplayErrorContext(error).to_string(),
+            source: Box::new(error),
         }
     }
 }

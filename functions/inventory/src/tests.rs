@@ -5,8 +5,23 @@ use super::*;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 use eventbridge_lambda_testing::MotoServer;
+use eventbridge_lambda_testing::fault::{FaultServer, Request, Response};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// An invocation context whose deadline is `seconds` from now, as Lambda sets it.
+fn invocation_ending_in(seconds: f64) -> Context {
+    let mut ctx = Context::default();
+    let deadline = SystemTime::now() + Duration::from_secs_f64(seconds);
+    ctx.deadline = deadline.duration_since(UNIX_EPOCH).unwrap().as_millis() as u64;
+    ctx
+}
+
+/// The template's 10 s timeout.
+fn invocation() -> Context {
+    invocation_ending_in(10.0)
+}
 
 fn moto() -> &'static MotoServer {
     MotoServer::shared()
@@ -91,9 +106,13 @@ fn skus(value: &AttributeValue) -> Vec<String> {
 #[tokio::test]
 async fn every_line_is_reserved_and_recorded_in_one_transaction() {
     let tables = tables(&[("ABC", 5), ("XYZ", 5)]).await;
-    let reservation = reserve_stock(order("o-1", &[("ABC", 2), ("XYZ", 1), ("ABC", 1)]), &tables)
-        .await
-        .unwrap();
+    let reservation = reserve_stock(
+        order("o-1", &[("ABC", 2), ("XYZ", 1), ("ABC", 1)]),
+        invocation(),
+        &tables,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         serde_json::to_value(&reservation).unwrap(),
         serde_json::json!({"order_id": "o-1", "status": "RESERVED"})
@@ -117,6 +136,7 @@ async fn out_of_stock_is_ok_recorded_and_reserves_nothing() {
     let tables = tables(&[("ABC", 5), ("XYZ", 1)]).await;
     let reservation = reserve_stock(
         order("o-2", &[("ABC", 2), ("XYZ", 2), ("NOPE", 1)]),
+        invocation(),
         &tables,
     )
     .await
@@ -137,12 +157,12 @@ async fn out_of_stock_is_ok_recorded_and_reserves_nothing() {
 #[tokio::test]
 async fn an_order_reserved_before_is_ok_and_not_reserved_twice() {
     let tables = tables(&[("ABC", 5)]).await;
-    let first = reserve_stock(order("o-3", &[("ABC", 2)]), &tables)
+    let first = reserve_stock(order("o-3", &[("ABC", 2)]), invocation(), &tables)
         .await
         .unwrap();
     // A new event for the same order (the dedup store would normally skip it; the table is the
     // last line of defence).
-    let again = reserve_stock(order("o-3", &[("ABC", 2)]), &tables)
+    let again = reserve_stock(order("o-3", &[("ABC", 2)]), invocation(), &tables)
         .await
         .unwrap();
     assert_eq!(first.status, Status::Reserved);
@@ -151,10 +171,10 @@ async fn an_order_reserved_before_is_ok_and_not_reserved_twice() {
     assert_eq!(available(&tables, "ABC").await, 3);
 
     // The same holds for an order recorded out of stock.
-    let short = reserve_stock(order("o-4", &[("ABC", 9)]), &tables)
+    let short = reserve_stock(order("o-4", &[("ABC", 9)]), invocation(), &tables)
         .await
         .unwrap();
-    let short_again = reserve_stock(order("o-4", &[("ABC", 9)]), &tables)
+    let short_again = reserve_stock(order("o-4", &[("ABC", 9)]), invocation(), &tables)
         .await
         .unwrap();
     assert_eq!(short.status, Status::OutOfStock);
@@ -169,9 +189,13 @@ async fn twenty_orders_racing_for_ten_units_never_oversell() {
     let orders = (0..20).map(|n| {
         let tables = &tables;
         async move {
-            reserve_stock(order(&format!("race-{n}"), &[("LAST", 1)]), tables)
-                .await
-                .unwrap()
+            reserve_stock(
+                order(&format!("race-{n}"), &[("LAST", 1)]),
+                invocation(),
+                tables,
+            )
+            .await
+            .unwrap()
         }
     });
     let outcomes = futures_util::future::join_all(orders).await;
@@ -200,9 +224,120 @@ async fn twenty_orders_racing_for_ten_units_never_oversell() {
 async fn a_store_failure_is_an_error_to_retry() {
     let mut tables = tables(&[("ABC", 5)]).await;
     tables.inventory = "no-such-table".into();
-    let error = reserve_stock(order("o-5", &[("ABC", 1)]), &tables)
+    let error = reserve_stock(order("o-5", &[("ABC", 1)]), invocation(), &tables)
         .await
         .unwrap_err();
     assert!(error.to_string().starts_with("order o-5: "), "{error}");
     assert!(record(&tables, "o-5").await.is_none());
+}
+
+/// A DynamoDB endpoint whose `TransactWriteItems` answers the first `conflicts` calls (all, with
+/// `None`) with `TransactionCanceledException` for a `TransactionConflict`, each answer after
+/// `delay`, and succeeds afterwards.
+async fn conflicting_dynamodb(conflicts: Option<usize>, delay: Duration) -> (FaultServer, Tables) {
+    let calls = AtomicUsize::new(0);
+    let server = FaultServer::start(move |_: &Request| {
+        let call = calls.fetch_add(1, Ordering::SeqCst);
+        let answer = if conflicts.is_none_or(|conflicts| call < conflicts) {
+            let mut answer = Response::json(
+                400,
+                serde_json::json!({
+                    "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+                    "Message": "Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict, None]",
+                    "CancellationReasons": [
+                        {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"},
+                        {"Code": "None"}
+                    ]
+                })
+                .to_string(),
+            );
+            answer
+                .headers
+                .push(("x-amzn-errortype".into(), "TransactionCanceledException".into()));
+            answer
+        } else {
+            Response::json(200, "{}")
+        };
+        answer.delayed(delay)
+    })
+    .unwrap();
+    let client = Client::new(&eventbridge_lambda_testing::sdk_config(&server.endpoint()).await);
+    let tables = Tables {
+        client,
+        inventory: "inventory".into(),
+        reservations: "reservations".into(),
+    };
+    (server, tables)
+}
+
+/// The transactions the endpoint received (every request must be one).
+fn transactions(server: &FaultServer) -> usize {
+    let requests = server.requests();
+    for request in &requests {
+        assert_eq!(
+            request.header("x-amz-target"),
+            Some("DynamoDB_20120810.TransactWriteItems")
+        );
+    }
+    requests.len()
+}
+
+#[tokio::test]
+async fn a_transaction_conflict_is_retried_until_it_goes_through() {
+    let (server, tables) = conflicting_dynamodb(Some(3), Duration::ZERO).await;
+    let reservation = reserve_stock(order("o-6", &[("ABC", 1)]), invocation(), &tables)
+        .await
+        .unwrap();
+    assert_eq!(reservation.status, Status::Reserved);
+    assert_eq!(
+        transactions(&server),
+        4,
+        "3 conflicts, then the transaction"
+    );
+}
+
+#[tokio::test]
+async fn a_conflict_that_persists_is_a_typed_error_after_the_last_attempt() {
+    let (server, tables) = conflicting_dynamodb(None, Duration::ZERO).await;
+    let ctx = invocation();
+    let error = reserve_stock(order("o-7", &[("ABC", 1)]), ctx.clone(), &tables)
+        .await
+        .unwrap_err();
+    assert!(SystemTime::now() < ctx.deadline());
+    assert!(
+        matches!(
+            error,
+            InventoryError::Conflict {
+                attempts: 5,
+                stop: Stop::AttemptsExhausted,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    assert_eq!(transactions(&server), CONFLICT_RETRY.max_attempts as usize);
+}
+
+#[tokio::test]
+async fn conflict_retries_end_before_the_invocations_deadline() {
+    // Each answer takes 100 ms and the retries may use 150 ms (the invocation ends in 1.15 s,
+    // less the 1 s margin): a second transaction at most.
+    let (server, tables) = conflicting_dynamodb(None, Duration::from_millis(100)).await;
+    let ctx = invocation_ending_in(1.15);
+    let error = reserve_stock(order("o-8", &[("ABC", 1)]), ctx.clone(), &tables)
+        .await
+        .unwrap_err();
+    assert!(SystemTime::now() < ctx.deadline());
+    assert!(
+        matches!(
+            error,
+            InventoryError::Conflict {
+                stop: Stop::DeadlineReached,
+                ..
+            }
+        ),
+        "{error}"
+    );
+    let requests = transactions(&server);
+    assert!((1..=2).contains(&requests), "{requests}");
 }

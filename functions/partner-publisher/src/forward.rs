@@ -2,8 +2,9 @@
 
 use crate::registry::{Registry, RegistryError};
 use eventbridge_lambda::publish::{
-    Delivery, Entry, PublishError, Publisher, is_retryable_entry_code,
+    Delivery, Entry, FailureClass, NOT_SENT, PublishError, Publisher,
 };
+use eventbridge_lambda::retry::Deadline;
 use eventbridge_lambda::{Event, OrderCreated, OrderItem};
 use serde::Serialize;
 
@@ -49,7 +50,8 @@ pub enum Forwarded {
         /// The store.
         store_id: String,
     },
-    /// The send failed permanently: the registry record was marked `DELETED`.
+    /// The source does not exist (`ResourceNotFoundException`): the registry record was marked
+    /// `DELETED`, the order was not forwarded.
     SourceRemoved {
         /// The store.
         store_id: String,
@@ -58,7 +60,8 @@ pub enum Forwarded {
     },
 }
 
-/// Why the order must be retried.
+/// Why the invocation fails (Lambda retries it, then sends the event to the function's
+/// on-failure destination). The source stays `ACTIVE` in every case.
 #[derive(Debug, thiserror::Error)]
 pub enum ForwardError {
     /// The registry failed.
@@ -73,15 +76,33 @@ pub enum ForwardError {
         #[source]
         error: PublishError,
     },
-    /// Still failing after the publisher's retries.
+    /// EventBridge rejected the event itself (malformed or oversized detail, an invalid field):
+    /// re-sending it unchanged cannot succeed, so it goes to the on-failure destination.
     #[error(
-        "order {order_id}: PutPartnerEvents to {source_name} still failing after {attempts} attempts: {code}: {message}"
+        "order {order_id}: PutPartnerEvents to {source_name} rejected the event: {code}: {message}"
+    )]
+    Rejected {
+        /// The order.
+        order_id: String,
+        /// The source.
+        source_name: String,
+        /// The error code.
+        code: String,
+        /// The message.
+        message: String,
+    },
+    /// Not delivered, or not known to be, after the publisher's retries: the partner's own access
+    /// or quota, throttling, service errors, an unknown outcome, an unrecognized code.
+    #[error(
+        "order {order_id}: PutPartnerEvents to {source_name} failed after {attempts} attempts ({class}): {code}: {message}"
     )]
     StillFailing {
         /// The order.
         order_id: String,
         /// The source.
         source_name: String,
+        /// What the failure means.
+        class: FailureClass,
         /// Last error code.
         code: String,
         /// Last message.
@@ -91,14 +112,15 @@ pub enum ForwardError {
     },
 }
 
-/// Forwards `event` as the guide describes (see the crate docs).
+/// Forwards `event` as the guide describes (see the crate docs), publishing by `deadline`.
 ///
 /// # Errors
-/// [`ForwardError`] when the event must be retried.
+/// [`ForwardError`] when the event must be retried or set aside.
 pub async fn forward(
     event: &Event<OrderCreated>,
     registry: &Registry,
     publisher: &Publisher,
+    deadline: Deadline,
 ) -> Result<Forwarded, ForwardError> {
     let order = &event.detail;
     let Some(store_id) = order.store_id.as_deref() else {
@@ -136,56 +158,74 @@ pub async fn forward(
     if let Some(time) = event.time {
         entry = entry.with_time(time);
     }
-    let report = publisher.publish(&[entry]).await.map_err(build)?;
-    match report.deliveries.into_iter().next() {
-        Some(Delivery::Delivered { event_id, .. }) => {
+    let report = publisher
+        .publish_before(&[entry], deadline)
+        .await
+        .map_err(build)?;
+    let delivery = report
+        .deliveries
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| Delivery::Failed {
+            class: FailureClass::UnknownOutcome,
+            code: NOT_SENT.into(),
+            message: "the publisher returned no outcome".into(),
+            attempts: 0,
+        });
+    let (class, code, message, attempts) = match delivery {
+        Delivery::Delivered { event_id, .. } => {
             tracing::info!(order_id = %order.order_id, source = %registration.source, %event_id, "forwarded to the partner event source");
-            Ok(Forwarded::Sent {
+            return Ok(Forwarded::Sent {
                 source: registration.source.to_string(),
                 event_id,
-            })
+            });
         }
-        Some(Delivery::Failed {
+        Delivery::Failed {
+            class,
             code,
             message,
             attempts,
-        }) if is_retryable_entry_code(&code) || is_transient(&code) => {
-            Err(ForwardError::StillFailing {
-                order_id: order.order_id.clone(),
-                source_name: registration.source.to_string(),
-                code,
-                message,
-                attempts,
-            })
-        }
-        Some(Delivery::Failed { code, message, .. }) => {
+        } => (class, code, message, attempts),
+    };
+    match class {
+        FailureClass::DestinationGone => {
             registry
                 .mark_deleted(store_id, &format!("{code}: {message}"))
                 .await?;
             tracing::warn!(
                 order_id = %order.order_id, store_id, source = %registration.source, code, message,
-                "permanent failure: the source is marked DELETED in the registry and the order was not forwarded"
+                "the partner event source does not exist: marked DELETED in the registry; the order was not forwarded"
             );
             Ok(Forwarded::SourceRemoved {
                 store_id: store_id.to_owned(),
                 code,
             })
         }
-        None => Err(ForwardError::StillFailing {
-            order_id: order.order_id.clone(),
-            source_name: registration.source.to_string(),
-            code: "NoResult".into(),
-            message: "the publisher returned no outcome".into(),
-            attempts: 0,
-        }),
+        FailureClass::EventRejected => {
+            tracing::error!(
+                order_id = %order.order_id, source = %registration.source, code, message,
+                "PutPartnerEvents rejected the event; it goes to the on-failure destination, the source stays active"
+            );
+            Err(ForwardError::Rejected {
+                order_id: order.order_id.clone(),
+                source_name: registration.source.to_string(),
+                code,
+                message,
+            })
+        }
+        class => {
+            tracing::error!(
+                order_id = %order.order_id, source = %registration.source, cause = %class, code, message, attempts,
+                "PutPartnerEvents failed; the invocation fails (Lambda retries it, then the on-failure destination), the source stays active"
+            );
+            Err(ForwardError::StillFailing {
+                order_id: order.order_id.clone(),
+                source_name: registration.source.to_string(),
+                class,
+                code,
+                message,
+                attempts,
+            })
+        }
     }
-}
-
-/// Request-level codes the publisher treats as transient (retried, then surfaced here).
-fn is_transient(code: &str) -> bool {
-    matches!(
-        eventbridge_lambda::publish::RequestErrorKind::classify(Some(code)),
-        eventbridge_lambda::publish::RequestErrorKind::Throttled
-            | eventbridge_lambda::publish::RequestErrorKind::Transient
-    ) || code == "RequestFailed"
 }

@@ -1,8 +1,8 @@
 //! The registry of partner event sources: which source (and customer account) serves a store.
 //!
 //! A DynamoDB table (`PARTNER_SOURCES_TABLE`), partition key `store_id` (S), one item per event
-//! generator: `source_name`, `account`, `state` (`PENDING` / `ACTIVE` / `DELETED`), and, once a
-//! send failed permanently, `failure` and `updated_at`.
+//! generator: `source_name`, `account`, `state` (`PENDING` / `ACTIVE` / `DELETED`), and, once
+//! PutPartnerEvents answered that the source does not exist, `failure` and `updated_at`.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
@@ -34,14 +34,15 @@ impl Registration {
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     /// The table could not be read or written.
-    #[error("partner source registry {table}: {operation} failed: {message}")]
+    #[error("partner source registry {table}: {operation} failed: {}", DisplayErrorContext(&**source))]
     Store {
         /// The table.
         table: String,
         /// The operation.
         operation: &'static str,
-        /// The SDK error.
-        message: String,
+        /// The SDK error, whole.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A record is unusable.
     #[error("partner source registry {table}: record for store {store_id:?} is invalid: {reason}")]
@@ -71,11 +72,15 @@ impl Registry {
         }
     }
 
-    fn store_error(&self, operation: &'static str, error: impl std::error::Error) -> RegistryError {
+    fn store_error(
+        &self,
+        operation: &'static str,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> RegistryError {
         RegistryError::Store {
             table: self.table.clone(),
             operation,
-            message: DisplayErrorContext(error).to_string(),
+            source: Box::new(error),
         }
     }
 
@@ -135,7 +140,8 @@ impl Registry {
         }))
     }
 
-    /// Marks a store's source `DELETED` after a permanent send failure, keeping why and when.
+    /// Marks a store's source `DELETED` once PutPartnerEvents answered that it does not exist,
+    /// keeping why and when.
     ///
     /// # Errors
     /// [`RegistryError::Store`].

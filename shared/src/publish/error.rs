@@ -1,5 +1,10 @@
 //! Publishing errors.
 
+use aws_sdk_eventbridge::error::DisplayErrorContext;
+
+/// An SDK error kept whole (its code, its HTTP response and its sources).
+pub type SdkFailure = Box<dyn std::error::Error + Send + Sync>;
+
 /// Why a publish call did not start (nothing was sent) — per-entry outcomes are in the
 /// [`Report`](super::Report) instead.
 #[derive(Debug, thiserror::Error)]
@@ -28,12 +33,13 @@ pub enum PublishError {
     )]
     BusNotFound(String),
     /// The bus could not be checked.
-    #[error("could not check event bus {bus:?}: {message}")]
+    #[error("could not check event bus {bus:?}: {}", DisplayErrorContext(&**source))]
     BusCheck {
         /// The bus name.
         bus: String,
         /// The SDK error.
-        message: String,
+        #[source]
+        source: SdkFailure,
     },
     /// A partner event source name breaks the API's rules.
     #[error("invalid partner event source name {name:?}: {reason}")]
@@ -44,14 +50,15 @@ pub enum PublishError {
         reason: &'static str,
     },
     /// A partner event source API call failed.
-    #[error("{operation} failed for partner event source {name:?}: {message}")]
+    #[error("{operation} failed for partner event source {name:?}: {}", DisplayErrorContext(&**source))]
     PartnerSource {
         /// The operation.
         operation: &'static str,
         /// The source name.
         name: String,
         /// The SDK error.
-        message: String,
+        #[source]
+        source: SdkFailure,
     },
 }
 

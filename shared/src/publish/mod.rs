@@ -8,10 +8,15 @@
 //! * entries are batched by the API's limits: 10 per PutEvents call, 20 per PutPartnerEvents
 //!   call, and a total size under the configured limit (256 KiB by default), computed with AWS's
 //!   formula ([`Entry::size`]); an entry too large alone is rejected before anything is sent;
-//! * only `InternalFailure` and `ThrottlingException` entries are re-sent, with capped exponential
-//!   backoff and full jitter, until a deadline; every other code is permanent;
+//! * only `InternalFailure` and `ThrottlingException` entries, and throttled, failed or unanswered
+//!   requests, are re-sent, with capped exponential backoff and full jitter
+//!   ([`RetryPolicy`](crate::retry::RetryPolicy)), until the attempts or the deadline run out
+//!   ([`Publisher::publish_before`] takes the invocation's deadline); every other code is
+//!   permanent. The publisher is the only layer that retries: its requests turn the SDK's own
+//!   retries off, so an entry costs at most `max_attempts` requests, and every request is
+//!   bounded by the time left;
 //! * the [`Report`] says, for every input in order, delivered (with its event id) or failed (with
-//!   code, message and attempts), so nothing is unaccounted for;
+//!   its [`FailureClass`], code, message and attempts), so nothing is unaccounted for;
 //! * [`Publisher::put_events`] checks with DescribeEventBus that the bus exists before the first
 //!   send.
 //!
@@ -23,14 +28,19 @@
 
 mod entry;
 mod error;
+mod failure;
 pub mod partner;
 mod publisher;
-mod retry;
+mod report;
+mod request;
 
+/// The retry policy, at home in [`crate::retry`] (re-exported here for compatibility).
+pub use crate::retry::RetryPolicy;
 pub use entry::Entry;
-pub use error::{PublishError, RequestErrorKind, is_retryable_entry_code};
-pub use publisher::{Delivery, Publisher, Report};
-pub use retry::RetryPolicy;
+pub use error::{PublishError, RequestErrorKind, SdkFailure, is_retryable_entry_code};
+pub use failure::{DEADLINE_REACHED, FailureClass, MISSING_RESULT, NO_ANSWER, NOT_SENT};
+pub use publisher::Publisher;
+pub use report::{Delivery, Report};
 
 /// The documented limit on the total entry size of one request (256 KiB). AWS now allows 1 MiB
 /// on some buses; raise it with [`Publisher::with_max_request_bytes`].

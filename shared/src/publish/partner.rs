@@ -7,7 +7,6 @@
 
 use super::PublishError;
 use aws_sdk_eventbridge::Client;
-use aws_sdk_eventbridge::error::DisplayErrorContext;
 use std::fmt;
 
 /// A partner event source name checked against the API model's rules: prefix `aws.partner`, at
@@ -127,11 +126,15 @@ impl Sources {
         Self { client }
     }
 
-    fn failed(operation: &'static str, name: &str, error: impl std::error::Error) -> PublishError {
+    fn failed(
+        operation: &'static str,
+        name: &str,
+        error: impl std::error::Error + Send + Sync + 'static,
+    ) -> PublishError {
         PublishError::PartnerSource {
             operation,
             name: name.to_owned(),
-            message: DisplayErrorContext(error).to_string(),
+            source: Box::new(error),
         }
     }
 

@@ -1,81 +1,14 @@
 //! The publish loop: batch, send, keep what succeeded, re-send what may succeed, report all.
 
+use super::request::{self, Api, EntryAnswer};
 use super::{
-    DEFAULT_MAX_REQUEST_BYTES, Entry, PUT_EVENTS_MAX_ENTRIES, PUT_PARTNER_EVENTS_MAX_ENTRIES,
-    PublishError, RequestErrorKind, RetryPolicy, is_retryable_entry_code,
+    DEADLINE_REACHED, DEFAULT_MAX_REQUEST_BYTES, Delivery, Entry, FailureClass, MISSING_RESULT,
+    NOT_SENT, PUT_EVENTS_MAX_ENTRIES, PUT_PARTNER_EVENTS_MAX_ENTRIES, PublishError, Report,
+    RequestErrorKind, is_retryable_entry_code,
 };
+use crate::retry::{Deadline, RetryPolicy};
 use aws_sdk_eventbridge::Client;
-use aws_sdk_eventbridge::error::{DisplayErrorContext, ProvideErrorMetadata};
-use aws_sdk_eventbridge::primitives::DateTime as AwsDateTime;
-use aws_sdk_eventbridge::types::{PutEventsRequestEntry, PutPartnerEventsRequestEntry};
-use std::time::Instant;
-
-/// What became of one input entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Delivery {
-    /// Accepted by EventBridge.
-    Delivered {
-        /// The id EventBridge gave the event (the envelope `id` consumers see).
-        event_id: String,
-        /// Sends it took.
-        attempts: u32,
-    },
-    /// Not delivered.
-    Failed {
-        /// The per-entry `ErrorCode`, or the request's error code.
-        code: String,
-        /// The error message.
-        message: String,
-        /// Sends it took.
-        attempts: u32,
-    },
-}
-
-/// The outcome of a publish call, one [`Delivery`] per input entry, in input order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Report {
-    /// One outcome per input entry, in input order.
-    pub deliveries: Vec<Delivery>,
-    /// API calls made.
-    pub calls: usize,
-}
-
-impl Report {
-    /// True when every entry was delivered.
-    pub fn all_delivered(&self) -> bool {
-        self.deliveries
-            .iter()
-            .all(|delivery| matches!(delivery, Delivery::Delivered { .. }))
-    }
-
-    /// The failed entries with their input positions.
-    pub fn failures(&self) -> impl Iterator<Item = (usize, &Delivery)> {
-        self.deliveries
-            .iter()
-            .enumerate()
-            .filter(|(_, delivery)| matches!(delivery, Delivery::Failed { .. }))
-    }
-}
-
-/// Which API the publisher calls.
-#[derive(Clone, Debug)]
-enum Api {
-    PutEvents { bus: String },
-    PutPartnerEvents,
-}
-
-/// One entry's answer within a request.
-enum EntryAnswer {
-    Accepted(String),
-    Rejected { code: String, message: String },
-}
-
-/// A failed request.
-struct RequestFailure {
-    kind: RequestErrorKind,
-    code: String,
-    message: String,
-}
+use aws_sdk_eventbridge::error::ProvideErrorMetadata;
 
 /// Publishes entries to one bus (PutEvents) or to partner event sources (PutPartnerEvents).
 ///
@@ -96,6 +29,13 @@ pub struct Publisher {
     retry: RetryPolicy,
 }
 
+/// The last retryable failure of a pending entry.
+#[derive(Clone)]
+struct LastError {
+    code: String,
+    message: String,
+}
+
 impl Publisher {
     /// A PutEvents publisher for `bus` (a name or ARN; `default` for the default bus), after
     /// checking with DescribeEventBus that the bus exists.
@@ -112,7 +52,7 @@ impl Publisher {
             Err(error) => {
                 return Err(PublishError::BusCheck {
                     bus,
-                    message: DisplayErrorContext(&error).to_string(),
+                    source: Box::new(error),
                 });
             }
         }
@@ -126,7 +66,7 @@ impl Publisher {
 
     fn new(client: Client, api: Api) -> Self {
         Self {
-            client,
+            client: request::single_attempt(&client),
             api,
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             retry: RetryPolicy::default(),
@@ -145,6 +85,11 @@ impl Publisher {
         self
     }
 
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
     fn max_entries(&self) -> usize {
         match self.api {
             Api::PutEvents { .. } => PUT_EVENTS_MAX_ENTRIES,
@@ -152,12 +97,45 @@ impl Publisher {
         }
     }
 
-    /// Publishes `entries`, re-sending retryable failures, and reports every entry's outcome.
+    /// Publishes `entries`, re-sending retryable failures within the retry policy's deadline, and
+    /// reports every entry's outcome. Inside a Lambda function, use
+    /// [`publish_before`](Self::publish_before) with the invocation's deadline.
     ///
     /// # Errors
     /// [`PublishError::EntryTooLarge`] before anything is sent; every other failure is reported
     /// per entry in the [`Report`].
     pub async fn publish(&self, entries: &[Entry]) -> Result<Report, PublishError> {
+        self.run(entries, None).await
+    }
+
+    /// Publishes `entries` as [`publish`](Self::publish) does, ending by `deadline` when it is
+    /// earlier than the policy's: no wait outlasts it and every request is bounded by the time
+    /// left (an unanswered request's entries fail with [`NO_ANSWER`](super::NO_ANSWER), an
+    /// [`UnknownOutcome`](FailureClass::UnknownOutcome)).
+    ///
+    /// ```no_run
+    /// use eventbridge_lambda::publish::{Entry, Publisher};
+    /// use eventbridge_lambda::retry::Deadline;
+    /// # async fn demo(publisher: Publisher, entry: Entry, ctx: eventbridge_lambda::Context) -> Result<(), Box<dyn std::error::Error>> {
+    /// let report = publisher.publish_before(&[entry], Deadline::of_invocation(ctx.deadline())).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    /// [`PublishError::EntryTooLarge`] before anything is sent.
+    pub async fn publish_before(
+        &self,
+        entries: &[Entry],
+        deadline: Deadline,
+    ) -> Result<Report, PublishError> {
+        self.run(entries, Some(deadline)).await
+    }
+
+    async fn run(
+        &self,
+        entries: &[Entry],
+        deadline: Option<Deadline>,
+    ) -> Result<Report, PublishError> {
         if let Some((index, size)) = entries
             .iter()
             .map(Entry::size)
@@ -170,64 +148,96 @@ impl Publisher {
                 limit: self.max_request_bytes,
             });
         }
-        let started = Instant::now();
+        let mut attempts = self.retry.start(deadline);
+        let deadline = attempts.deadline();
         let mut outcomes: Vec<Option<Delivery>> = vec![None; entries.len()];
-        let mut last_error: Vec<(String, String)> =
-            vec![(String::new(), String::new()); entries.len()];
+        let mut last_error: Vec<Option<LastError>> = vec![None; entries.len()];
+        let mut sends = vec![0u32; entries.len()];
         let mut pending: Vec<usize> = (0..entries.len()).collect();
         let mut calls = 0;
-        let mut attempt = 0u32;
         while !pending.is_empty() {
-            attempt += 1;
+            attempts.begin();
             let mut retry = Vec::new();
             for batch in self.batches(entries, &pending) {
-                calls += 1;
-                match self.send(entries, &batch).await {
-                    Ok(answers) => {
-                        for (position, index) in batch.iter().copied().enumerate() {
-                            match answers.get(position) {
-                                Some(EntryAnswer::Accepted(event_id)) => {
-                                    outcomes[index] = Some(Delivery::Delivered {
-                                        event_id: event_id.clone(),
-                                        attempts: attempt,
-                                    });
-                                }
-                                Some(EntryAnswer::Rejected { code, message })
-                                    if is_retryable_entry_code(code) =>
-                                {
-                                    last_error[index] = (code.clone(), message.clone());
-                                    retry.push(index);
-                                }
-                                Some(EntryAnswer::Rejected { code, message }) => {
-                                    outcomes[index] = Some(Delivery::Failed {
-                                        code: code.clone(),
-                                        message: message.clone(),
-                                        attempts: attempt,
-                                    });
-                                }
-                                None => {
-                                    outcomes[index] = Some(Delivery::Failed {
-                                        code: "MissingResult".into(),
-                                        message: "the response has no result for this entry; it may or may not have been delivered".into(),
-                                        attempts: attempt,
-                                    });
-                                }
-                            }
-                        }
+                let remaining = deadline.remaining();
+                if remaining.is_zero() {
+                    for index in batch {
+                        outcomes[index] = Some(give_up(
+                            last_error[index].as_ref(),
+                            sends[index],
+                            "the deadline is reached",
+                        ));
                     }
+                    continue;
+                }
+                calls += 1;
+                for &index in &batch {
+                    sends[index] += 1;
+                }
+                let answers = match request::send(
+                    &self.client,
+                    &self.api,
+                    entries,
+                    &batch,
+                    remaining,
+                )
+                .await
+                {
+                    Ok(answers) => answers,
                     Err(failure) if failure.kind == RequestErrorKind::Permanent => {
                         for index in batch {
                             outcomes[index] = Some(Delivery::Failed {
+                                class: FailureClass::of(&failure.code),
                                 code: failure.code.clone(),
                                 message: failure.message.clone(),
-                                attempts: attempt,
+                                attempts: sends[index],
                             });
                         }
+                        continue;
                     }
                     Err(failure) => {
                         for index in batch {
-                            last_error[index] = (failure.code.clone(), failure.message.clone());
+                            last_error[index] = Some(LastError {
+                                code: failure.code.clone(),
+                                message: failure.message.clone(),
+                            });
                             retry.push(index);
+                        }
+                        continue;
+                    }
+                };
+                for (position, index) in batch.iter().copied().enumerate() {
+                    match answers.get(position) {
+                        Some(EntryAnswer::Accepted(event_id)) => {
+                            outcomes[index] = Some(Delivery::Delivered {
+                                event_id: event_id.clone(),
+                                attempts: sends[index],
+                            });
+                        }
+                        Some(EntryAnswer::Rejected { code, message })
+                            if is_retryable_entry_code(code) =>
+                        {
+                            last_error[index] = Some(LastError {
+                                code: code.clone(),
+                                message: message.clone(),
+                            });
+                            retry.push(index);
+                        }
+                        Some(EntryAnswer::Rejected { code, message }) => {
+                            outcomes[index] = Some(Delivery::Failed {
+                                class: FailureClass::of(code),
+                                code: code.clone(),
+                                message: message.clone(),
+                                attempts: sends[index],
+                            });
+                        }
+                        None => {
+                            outcomes[index] = Some(Delivery::Failed {
+                                class: FailureClass::UnknownOutcome,
+                                code: MISSING_RESULT.into(),
+                                message: "the response has no result for this entry; it may or may not have been delivered".into(),
+                                attempts: sends[index],
+                            });
                         }
                     }
                 }
@@ -237,32 +247,32 @@ impl Publisher {
             if pending.is_empty() {
                 break;
             }
-            let wait = self.retry.backoff(attempt - 1);
-            if attempt >= self.retry.max_attempts || started.elapsed() + wait > self.retry.deadline
-            {
-                for &index in &pending {
-                    let (code, message) = &last_error[index];
-                    outcomes[index] = Some(Delivery::Failed {
-                        code: code.clone(),
-                        message: format!("{message} (gave up after {attempt} attempts)"),
-                        attempts: attempt,
-                    });
+            match attempts.next_wait() {
+                Ok(wait) => {
+                    tracing::warn!(
+                        entries = pending.len(),
+                        attempt = attempts.made(),
+                        wait_ms = wait.as_millis() as u64,
+                        "re-sending retryable entries"
+                    );
+                    tokio::time::sleep(wait).await;
                 }
-                break;
+                Err(stop) => {
+                    let reason = stop.to_string();
+                    for &index in &pending {
+                        outcomes[index] =
+                            Some(give_up(last_error[index].as_ref(), sends[index], &reason));
+                    }
+                    break;
+                }
             }
-            tracing::warn!(
-                entries = pending.len(),
-                attempt,
-                wait_ms = wait.as_millis() as u64,
-                "re-sending retryable entries"
-            );
-            tokio::time::sleep(wait).await;
         }
         let deliveries = outcomes
             .into_iter()
             .map(|outcome| {
                 outcome.unwrap_or_else(|| Delivery::Failed {
-                    code: "NotSent".into(),
+                    class: FailureClass::UnknownOutcome,
+                    code: NOT_SENT.into(),
                     message: "the entry was not sent".into(),
                     attempts: 0,
                 })
@@ -293,101 +303,26 @@ impl Publisher {
         }
         batches
     }
-
-    async fn send(
-        &self,
-        entries: &[Entry],
-        batch: &[usize],
-    ) -> Result<Vec<EntryAnswer>, RequestFailure> {
-        let time = |entry: &Entry| {
-            entry
-                .time()
-                .map(|at| AwsDateTime::from_millis(at.timestamp_millis()))
-        };
-        match &self.api {
-            Api::PutEvents { bus } => {
-                let request = batch.iter().map(|&index| {
-                    let entry = &entries[index];
-                    PutEventsRequestEntry::builder()
-                        .event_bus_name(bus)
-                        .source(entry.source())
-                        .detail_type(entry.detail_type())
-                        .detail(entry.detail())
-                        .set_resources(Some(entry.resources().to_vec()))
-                        .set_time(time(entry))
-                        .build()
-                });
-                let output = self
-                    .client
-                    .put_events()
-                    .set_entries(Some(request.collect()))
-                    .send()
-                    .await
-                    .map_err(|error| {
-                        request_failure(error.code(), &DisplayErrorContext(&error).to_string())
-                    })?;
-                Ok(output
-                    .entries()
-                    .iter()
-                    .map(|result| {
-                        answer(
-                            result.event_id(),
-                            result.error_code(),
-                            result.error_message(),
-                        )
-                    })
-                    .collect())
-            }
-            Api::PutPartnerEvents => {
-                let request = batch.iter().map(|&index| {
-                    let entry = &entries[index];
-                    PutPartnerEventsRequestEntry::builder()
-                        .source(entry.source())
-                        .detail_type(entry.detail_type())
-                        .detail(entry.detail())
-                        .set_resources(Some(entry.resources().to_vec()))
-                        .set_time(time(entry))
-                        .build()
-                });
-                let output = self
-                    .client
-                    .put_partner_events()
-                    .set_entries(Some(request.collect()))
-                    .send()
-                    .await
-                    .map_err(|error| {
-                        request_failure(error.code(), &DisplayErrorContext(&error).to_string())
-                    })?;
-                Ok(output
-                    .entries()
-                    .iter()
-                    .map(|result| {
-                        answer(
-                            result.event_id(),
-                            result.error_code(),
-                            result.error_message(),
-                        )
-                    })
-                    .collect())
-            }
-        }
-    }
 }
 
-fn answer(event_id: Option<&str>, code: Option<&str>, message: Option<&str>) -> EntryAnswer {
-    match (event_id, code) {
-        (Some(id), None) => EntryAnswer::Accepted(id.to_owned()),
-        (_, code) => EntryAnswer::Rejected {
-            code: code.unwrap_or("UnknownError").to_owned(),
-            message: message.unwrap_or_default().to_owned(),
+/// The outcome of an entry the publisher stops trying: its last failure, or
+/// [`DEADLINE_REACHED`] when it was never sent.
+fn give_up(last: Option<&LastError>, sends: u32, reason: &str) -> Delivery {
+    match last {
+        Some(last) => Delivery::Failed {
+            class: FailureClass::of(&last.code),
+            code: last.code.clone(),
+            message: format!(
+                "{} (gave up after {sends} attempts: {reason})",
+                last.message
+            ),
+            attempts: sends,
         },
-    }
-}
-
-fn request_failure(code: Option<&str>, message: &str) -> RequestFailure {
-    RequestFailure {
-        kind: RequestErrorKind::classify(code),
-        code: code.unwrap_or("RequestFailed").to_owned(),
-        message: message.to_owned(),
+        None => Delivery::Failed {
+            class: FailureClass::UnknownOutcome,
+            code: DEADLINE_REACHED.into(),
+            message: format!("not sent: {reason}"),
+            attempts: sends,
+        },
     }
 }
