@@ -341,3 +341,21 @@ async fn conflict_retries_end_before_the_invocations_deadline() {
     let requests = transactions(&server);
     assert!((1..=2).contains(&requests), "{requests}");
 }
+
+/// Template and code agree: every sample the template's rules route to this function
+/// (events/routing/routing.json, which sam-template's routing test checks against the rules)
+/// decodes as the handler's detail type, through the function's own pipeline.
+#[tokio::test]
+async fn every_sample_the_template_routes_here_decodes_as_the_handlers_type() {
+    let dispatcher = reserve_stock_dispatcher(Box::leak(Box::new(tables(&[]).await)));
+    let samples = eventbridge_lambda_testing::routed_samples("InventoryFunction").unwrap();
+    assert!(
+        !samples.is_empty(),
+        "routing.json sends nothing to InventoryFunction"
+    );
+    for (name, payload) in samples {
+        if let Err(error) = dispatcher.decode(&payload) {
+            panic!("{name} is routed to InventoryFunction but its handler rejects it: {error}");
+        }
+    }
+}

@@ -361,3 +361,24 @@ async fn an_unanswered_request_is_an_unknown_outcome_reported_before_the_invocat
     assert_eq!(server.requests().len(), 1);
     assert_eq!(state_of(&state).await, "ACTIVE");
 }
+
+/// Template and code agree: every sample the template's rules route to this function
+/// (events/routing/routing.json, which sam-template's routing test checks against the rules)
+/// decodes as the handler's detail type, through the function's own pipeline.
+#[tokio::test]
+async fn every_sample_the_template_routes_here_decodes_as_the_handlers_type() {
+    let (_server, state) = function(every_entry(serde_json::json!({"EventId": "e"}))).await;
+    let dispatcher = forward_order_dispatcher(Box::leak(Box::new(state)));
+    let samples = eventbridge_lambda_testing::routed_samples("PartnerPublisherFunction").unwrap();
+    assert!(
+        !samples.is_empty(),
+        "routing.json sends nothing to PartnerPublisherFunction"
+    );
+    for (name, payload) in samples {
+        if let Err(error) = dispatcher.decode(&payload) {
+            panic!(
+                "{name} is routed to PartnerPublisherFunction but its handler rejects it: {error}"
+            );
+        }
+    }
+}

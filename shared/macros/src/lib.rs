@@ -170,6 +170,10 @@ fn expand(function: &ItemFn, options: &Options) -> syn::Result<TokenStream2> {
             })
         ),
     };
+    // Spanned at the detail type, so that a type without `Detail` is reported there.
+    let new_dispatcher = quote_spanned!(detail_type.span()=>
+        ::eventbridge_lambda::Dispatcher::new(#call) #with_key
+    );
     let visibility = &function.vis;
     let dispatcher_name = quote::format_ident!("{}_dispatcher", name);
     let dispatcher_doc = format!(
@@ -191,7 +195,7 @@ fn expand(function: &ItemFn, options: &Options) -> syn::Result<TokenStream2> {
                 #visibility fn #dispatcher_name(
                     __state: &'static #state_type,
                 ) -> ::eventbridge_lambda::Dispatcher<#detail_type, #handler_type> {
-                    ::eventbridge_lambda::Dispatcher::new(#call) #with_key
+                    #new_dispatcher
                 }
             },
             quote!(#dispatcher_name),
@@ -203,7 +207,7 @@ fn expand(function: &ItemFn, options: &Options) -> syn::Result<TokenStream2> {
                 #[allow(dead_code)]
                 #visibility fn #dispatcher_name()
                     -> ::eventbridge_lambda::Dispatcher<#detail_type, #handler_type> {
-                    ::eventbridge_lambda::Dispatcher::new(#call) #with_key
+                    #new_dispatcher
                 }
             },
             quote!(|_: &'static ()| #dispatcher_name()),
