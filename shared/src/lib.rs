@@ -19,6 +19,7 @@
 //! * [`dispatch`]: the per-event pipeline ([`Dispatcher`]) and the two delivery modes (direct rule
 //!   target, SQS queue with partial batch failures).
 //! * [`runtime`] and [`logging`]: the cold-start set-up the macro generates.
+//! * [`metrics`]: per-invocation CloudWatch Embedded Metric Format metrics.
 //!
 //! ## Writing a function
 //!
@@ -53,6 +54,7 @@ pub mod dispatch;
 pub mod envelope;
 mod error_chain;
 pub mod logging;
+pub mod metrics;
 #[cfg(feature = "publish")]
 pub mod publish;
 pub mod redact;

@@ -110,6 +110,7 @@ where
         if let Some(key_of) = key_of {
             dispatcher = dispatcher.with_key(key_of);
         }
+        let dispatcher = dispatcher.with_metrics(crate::metrics::Metrics::from_env());
         let dispatcher = Arc::new(dispatcher.with_store(store).with_namespace(namespace));
         lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
             let dispatcher = Arc::clone(&dispatcher);
