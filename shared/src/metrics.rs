@@ -26,7 +26,7 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::Instant;
 
 /// The EMF limit on the values of one metric in one line; a batch with more handler calls writes
 /// the further durations on further lines.
@@ -279,9 +279,17 @@ impl Tally {
         self.update(|counts| *counts.failures.entry(error.error_type()).or_default() += events);
     }
 
-    /// Records one handler call's duration.
-    pub(crate) fn handler_ran(&self, duration: Duration) {
-        self.update(|counts| counts.handler_ms.push(duration.as_secs_f64() * 1000.0));
+    /// The start of a handler call, when counting (a tally that is off does not read the clock).
+    pub(crate) fn handler_starts(&self) -> Option<Instant> {
+        self.on.then(Instant::now)
+    }
+
+    /// Records the duration of the handler call that began at `started`.
+    pub(crate) fn handler_ran(&self, started: Option<Instant>) {
+        if let Some(started) = started {
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            self.update(|counts| counts.handler_ms.push(ms));
+        }
     }
 
     fn take(&self) -> Counts {

@@ -36,7 +36,6 @@ use crate::{Context, Detail, ErrorChain, Event};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::Instant;
 use tracing::instrument::Instrumented;
 use tracing::{Instrument, error, info, info_span, warn};
 
@@ -304,9 +303,9 @@ where
                 }
             }
 
-            let started = Instant::now();
+            let started = tally.handler_starts();
             let called = handler::call(&self.handler, event, ctx).await;
-            tally.handler_ran(started.elapsed());
+            tally.handler_ran(started);
             let result = handler::response::<T, H>(called, label);
 
             if let Some(claim) = &claim {
