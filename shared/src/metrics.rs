@@ -124,10 +124,17 @@ impl Metrics {
 
     /// Writes the lines of one invocation. A line that cannot be written is logged and dropped:
     /// metrics never fail an invocation.
-    pub(crate) fn emit(&self, tally: &Tally, invocation: &InvocationIds) {
-        let counts = tally.take();
+    pub(crate) fn emit(&self, tally: &Tally) {
+        let Some(counting) = &tally.0 else { return };
+        let counts = std::mem::take(
+            &mut *counting
+                .counts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
         let mut text = Vec::with_capacity(512);
-        for line in self.lines(&counts, invocation, chrono::Utc::now().timestamp_millis()) {
+        let timestamp_ms = chrono::Utc::now().timestamp_millis();
+        for line in self.lines(&counts, &counting.invocation, timestamp_ms) {
             // Serializing a `Value` to a Vec cannot fail.
             if serde_json::to_writer(&mut text, &line).is_ok() {
                 text.push(b'\n');
@@ -217,27 +224,21 @@ fn duration_value(durations: &[f64]) -> Value {
 }
 
 /// The ids of an invocation that a metric line carries.
-#[derive(Debug, Clone)]
-pub(crate) struct InvocationIds {
+#[derive(Debug)]
+struct InvocationIds {
     request_id: String,
     xray_trace_id: Option<String>,
 }
 
-impl InvocationIds {
-    /// The request id and X-Ray trace id of `ctx`.
-    pub(crate) fn of(ctx: &crate::Context) -> Self {
-        Self {
-            request_id: ctx.request_id.clone(),
-            xray_trace_id: ctx.xray_trace_id.clone(),
-        }
-    }
-}
-
 /// What one invocation did, counted by the dispatcher as its events finish. A tally that is off
-/// (metrics not configured) counts nothing and costs no allocation.
+/// (metrics not configured) counts nothing, reads no clock and allocates nothing; one that counts
+/// is one pointer in the invocation's future.
 #[derive(Debug, Default)]
-pub(crate) struct Tally {
-    on: bool,
+pub(crate) struct Tally(Option<Box<Counting>>);
+
+#[derive(Debug)]
+struct Counting {
+    invocation: InvocationIds,
     counts: Mutex<Counts>,
 }
 
@@ -250,17 +251,27 @@ struct Counts {
 }
 
 impl Tally {
-    /// A tally that counts when `on`.
-    pub(crate) fn new(on: bool) -> Self {
-        Self {
-            on,
-            counts: Mutex::default(),
-        }
+    /// A tally of the invocation of `ctx` when `on`, else one that counts nothing.
+    pub(crate) fn new(on: bool, ctx: &crate::Context) -> Self {
+        Self(on.then(|| {
+            Box::new(Counting {
+                invocation: InvocationIds {
+                    request_id: ctx.request_id.clone(),
+                    xray_trace_id: ctx.xray_trace_id.clone(),
+                },
+                counts: Mutex::default(),
+            })
+        }))
     }
 
     fn update(&self, change: impl FnOnce(&mut Counts)) {
-        if self.on {
-            change(&mut self.counts.lock().unwrap_or_else(PoisonError::into_inner));
+        if let Some(counting) = &self.0 {
+            change(
+                &mut counting
+                    .counts
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner),
+            );
         }
     }
 
@@ -281,7 +292,7 @@ impl Tally {
 
     /// The start of a handler call, when counting (a tally that is off does not read the clock).
     pub(crate) fn handler_starts(&self) -> Option<Instant> {
-        self.on.then(Instant::now)
+        self.0.as_ref().map(|_| Instant::now())
     }
 
     /// Records the duration of the handler call that began at `started`.
@@ -290,9 +301,5 @@ impl Tally {
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             self.update(|counts| counts.handler_ms.push(ms));
         }
-    }
-
-    fn take(&self) -> Counts {
-        std::mem::take(&mut self.counts.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }

@@ -31,7 +31,7 @@ pub use key::{BusinessKey, KeyOf};
 
 use crate::decode::{EventId, Payload, decode_event, decode_payload};
 use crate::dedup::{Claim, ClaimRequest, DedupStore, MemoryStore, Settled};
-use crate::metrics::{InvocationIds, Metrics, Tally};
+use crate::metrics::{Metrics, Tally};
 use crate::{Context, Detail, ErrorChain, Event};
 use std::future::Future;
 use std::marker::PhantomData;
@@ -141,45 +141,49 @@ where
     /// For a direct event, the [`EventError`] that fails the invocation. For an SQS batch,
     /// [`EventError::RecordWithoutId`], or [`EventError::BatchFailed`] when every record failed;
     /// every other failure is a `batchItemFailures` entry.
-    pub async fn invoke(&self, payload: &[u8], ctx: Context) -> Result<Response, EventError> {
-        let tally = Tally::new(self.metrics.is_some());
-        let ids = self.metrics.as_ref().map(|_| InvocationIds::of(&ctx));
-        let result = self.invoke_counted(payload, ctx, &tally).await;
-        if let (Some(metrics), Some(ids)) = (&self.metrics, ids) {
-            metrics.emit(&tally, &ids);
-        }
-        result
-    }
-
-    /// [`Dispatcher::invoke`], counting every event's outcome in `tally`.
-    async fn invoke_counted(
-        &self,
-        payload: &[u8],
+    ///
+    /// (A plain function returning an `async` block, like `process_event`: the context is held
+    /// once, and the metrics add no future of their own around the invocation's.)
+    #[allow(clippy::manual_async_fn)] // deliberate, see above
+    pub fn invoke<'a>(
+        &'a self,
+        payload: &'a [u8],
         ctx: Context,
-        tally: &Tally,
-    ) -> Result<Response, EventError> {
-        let event = match decode_payload::<T>(payload) {
-            Payload::Direct(Ok(event)) => event,
-            Payload::Direct(Err(error)) => {
-                let error = EventError::Decode(error);
-                tally.failed(&error, 1);
-                return Err(Self::direct_failure(error));
+    ) -> impl Future<Output = Result<Response, EventError>> + 'a {
+        async move {
+            let tally = Tally::new(self.metrics.is_some(), &ctx);
+            // A labelled block rather than a `match` with `.await`s in its arms, which would keep
+            // the decoded payload alive (and the future larger) while the handler runs.
+            let result = 'invocation: {
+                let event = match decode_payload::<T>(payload) {
+                    Payload::Direct(Ok(event)) => event,
+                    Payload::Direct(Err(error)) => {
+                        let error = EventError::Decode(error);
+                        tally.failed(&error, 1);
+                        break 'invocation Err(Self::direct_failure(error));
+                    }
+                    Payload::Batch(batch) => {
+                        // Boxed: the batch state would otherwise enlarge every direct invocation's
+                        // future.
+                        break 'invocation Box::pin(self.invoke_batch(batch, ctx, &tally))
+                            .await
+                            .map(Response::Batch);
+                    }
+                };
+                let result = self.process_decoded(event, ctx, payload, &tally).await;
+                tally.event(&result);
+                match result {
+                    Ok(outcome) => Ok(Response::Direct(match outcome {
+                        Outcome::Handled(response) => Some(response),
+                        Outcome::Duplicate(response) => response,
+                    })),
+                    Err(error) => Err(Self::direct_failure(error)),
+                }
+            };
+            if let Some(metrics) = &self.metrics {
+                metrics.emit(&tally);
             }
-            Payload::Batch(batch) => {
-                // Boxed: the batch state would otherwise enlarge every direct invocation's future.
-                return Box::pin(self.invoke_batch(batch, ctx, tally))
-                    .await
-                    .map(Response::Batch);
-            }
-        };
-        let result = self.process_decoded(event, ctx, payload, tally).await;
-        tally.event(&result);
-        match result {
-            Ok(outcome) => Ok(Response::Direct(match outcome {
-                Outcome::Handled(response) => Some(response),
-                Outcome::Duplicate(response) => response,
-            })),
-            Err(error) => Err(Self::direct_failure(error)),
+            result
         }
     }
 
