@@ -20,6 +20,7 @@
 //!   target, SQS queue with partial batch failures).
 //! * [`retry`]: capped exponential backoff with full jitter inside a deadline (the invocation's).
 //! * [`runtime`] and [`logging`]: the cold-start set-up the macro generates.
+//! * [`metrics`]: per-invocation CloudWatch Embedded Metric Format metrics.
 //!
 //! ## Writing a function
 //!
@@ -54,6 +55,7 @@ pub mod dispatch;
 pub mod envelope;
 mod error_chain;
 pub mod logging;
+pub mod metrics;
 #[cfg(feature = "publish")]
 pub mod publish;
 pub mod redact;

@@ -130,6 +130,7 @@ where
         );
         let dispatcher = Arc::new(
             make_dispatcher(state)
+                .with_metrics(crate::metrics::Metrics::from_env())
                 .with_store(store)
                 .with_namespace(namespace),
         );

@@ -8,7 +8,6 @@ use eventbridge_lambda::Context;
 use eventbridge_lambda_testing::MotoServer;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn moto() -> &'static MotoServer {

@@ -3,6 +3,7 @@
 
 use super::{Dispatcher, EventError, EventHandler};
 use crate::decode::{Batch, DecodeError, EventId, decode_str};
+use crate::metrics::Tally;
 use crate::{Context, Detail, ErrorChain};
 use aws_lambda_events::event::sqs::SqsBatchResponse;
 use tracing::{Instrument, error, info_span, warn};
@@ -19,10 +20,14 @@ where
     /// * In a FIFO queue, the records after a failed one are returned unprocessed, to keep order.
     /// * When every record failed, the invocation fails ([`EventError::BatchFailed`]), so the
     ///   messages are redelivered even through a mapping without `ReportBatchItemFailures`.
+    ///
+    /// Every record's outcome is counted in `tally` (the records of a failed batch as failed;
+    /// FIFO records returned unprocessed are not counted).
     pub(super) async fn invoke_batch(
         &self,
         batch: Batch<'_>,
         ctx: Context,
+        tally: &Tally,
     ) -> Result<SqsBatchResponse, EventError> {
         if let Some(index) = batch
             .messages
@@ -33,7 +38,9 @@ where
                 index,
                 "SQS record without messageId; failing the whole batch so it is redelivered"
             );
-            return Err(EventError::RecordWithoutId { index });
+            let error = EventError::RecordWithoutId { index };
+            tally.failed(&error, batch.messages.len());
+            return Err(error);
         }
         let mut response = SqsBatchResponse::default();
         let mut fifo_blocked = false;
@@ -48,7 +55,7 @@ where
                 }
                 let result = match batch.body(record) {
                     Some(body) => match decode_str::<T>(body) {
-                        Ok(event) => self.process_decoded(event, ctx.clone(), body.as_bytes()).await,
+                        Ok(event) => self.process_decoded(event, ctx.clone(), body.as_bytes(), tally).await,
                         Err(error) => Err(EventError::Decode(error)),
                     },
                     None => Err(EventError::Decode(DecodeError::Envelope {
@@ -56,6 +63,7 @@ where
                         reason: "the SQS message has no body".to_owned(),
                     })),
                 };
+                tally.event(&result);
                 if let Err(error) = result {
                     error!(
                         error = %ErrorChain(&error),

@@ -31,6 +31,7 @@ pub use key::{BusinessKey, KeyOf};
 
 use crate::decode::{EventId, Payload, decode_event, decode_payload};
 use crate::dedup::{Claim, ClaimRequest, DedupStore, MemoryStore, Settled};
+use crate::metrics::{Metrics, Tally};
 use crate::{Context, Detail, ErrorChain, Event};
 use std::future::Future;
 use std::marker::PhantomData;
@@ -62,6 +63,7 @@ pub struct Dispatcher<T, H> {
     key_of: Option<KeyOf<T>>,
     store: Arc<dyn DedupStore>,
     namespace: String,
+    metrics: Option<Metrics>,
     _detail: PhantomData<fn() -> T>,
 }
 
@@ -70,13 +72,14 @@ where
     T: Detail,
     H: EventHandler<T>,
 {
-    /// A dispatcher with a default [`MemoryStore`] and the namespace `local`.
+    /// A dispatcher with a default [`MemoryStore`], the namespace `local` and no metrics.
     pub fn new(handler: H) -> Self {
         Self {
             handler,
             key_of: None,
             store: Arc::new(MemoryStore::default()),
             namespace: "local".to_owned(),
+            metrics: None,
             _detail: PhantomData,
         }
     }
@@ -134,31 +137,73 @@ where
         decode_event::<T>(payload)
     }
 
-    /// Handles one Lambda payload in whichever delivery mode it is.
+    /// Writes one line of CloudWatch Embedded Metric Format metrics per invocation with
+    /// `metrics` ([`Metrics::from_env`] at cold start); `None` turns metrics off (the default).
+    ///
+    /// ```
+    /// use eventbridge_lambda::{Context, Dispatcher, Event, OrderCreated};
+    /// use eventbridge_lambda::metrics::Metrics;
+    /// let dispatcher = Dispatcher::new(|event: Event<OrderCreated>, _: Context| async move {
+    ///     Ok::<_, std::convert::Infallible>(())
+    /// })
+    /// .with_metrics(Some(Metrics::new("Shop", "inventory", std::io::stdout())));
+    /// # let _ = dispatcher;
+    /// ```
+    pub fn with_metrics(mut self, metrics: Option<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Handles one Lambda payload in whichever delivery mode it is, then writes the invocation's
+    /// metrics (when configured).
     ///
     /// # Errors
     /// For a direct event, the [`EventError`] that fails the invocation. For an SQS batch,
     /// [`EventError::RecordWithoutId`], or [`EventError::BatchFailed`] when every record failed;
     /// every other failure is a `batchItemFailures` entry.
-    pub async fn invoke(&self, payload: &[u8], ctx: Context) -> Result<Response, EventError> {
-        let event = match decode_payload::<T>(payload) {
-            Payload::Direct(Ok(event)) => event,
-            Payload::Direct(Err(error)) => {
-                return Err(Self::direct_failure(EventError::Decode(error)));
+    ///
+    /// (A plain function returning an `async` block, like `process_event`: the context is held
+    /// once, and the metrics add no future of their own around the invocation's.)
+    #[allow(clippy::manual_async_fn)] // deliberate, see above
+    pub fn invoke<'a>(
+        &'a self,
+        payload: &'a [u8],
+        ctx: Context,
+    ) -> impl Future<Output = Result<Response, EventError>> + 'a {
+        async move {
+            let tally = Tally::new(self.metrics.is_some(), &ctx);
+            // A labelled block rather than a `match` with `.await`s in its arms, which would keep
+            // the decoded payload alive (and the future larger) while the handler runs.
+            let result = 'invocation: {
+                let event = match decode_payload::<T>(payload) {
+                    Payload::Direct(Ok(event)) => event,
+                    Payload::Direct(Err(error)) => {
+                        let error = EventError::Decode(error);
+                        tally.failed(&error, 1);
+                        break 'invocation Err(Self::direct_failure(error));
+                    }
+                    Payload::Batch(batch) => {
+                        // Boxed: the batch state would otherwise enlarge every direct invocation's
+                        // future.
+                        break 'invocation Box::pin(self.invoke_batch(batch, ctx, &tally))
+                            .await
+                            .map(Response::Batch);
+                    }
+                };
+                let result = self.process_decoded(event, ctx, payload, &tally).await;
+                tally.event(&result);
+                match result {
+                    Ok(outcome) => Ok(Response::Direct(match outcome {
+                        Outcome::Handled(response) => Some(response),
+                        Outcome::Duplicate(response) => response,
+                    })),
+                    Err(error) => Err(Self::direct_failure(error)),
+                }
+            };
+            if let Some(metrics) = &self.metrics {
+                metrics.emit(&tally);
             }
-            Payload::Batch(batch) => {
-                // Boxed: the batch state would otherwise enlarge every direct invocation's future.
-                return Box::pin(self.invoke_batch(batch, ctx))
-                    .await
-                    .map(Response::Batch);
-            }
-        };
-        match self.process_decoded(event, ctx, payload).await {
-            Ok(outcome) => Ok(Response::Direct(match outcome {
-                Outcome::Handled(response) => Some(response),
-                Outcome::Duplicate(response) => response,
-            })),
-            Err(error) => Err(Self::direct_failure(error)),
+            result
         }
     }
 
@@ -175,12 +220,19 @@ where
     /// # Errors
     /// The [`EventError`] saying why the event was not processed.
     pub async fn process(&self, payload: &[u8], ctx: &Context) -> Result<Outcome, EventError> {
-        self.process_decoded(decode_event::<T>(payload)?, ctx.clone(), payload)
-            .await
+        let uncounted = Tally::default();
+        self.process_decoded(
+            decode_event::<T>(payload)?,
+            ctx.clone(),
+            payload,
+            &uncounted,
+        )
+        .await
     }
 
     /// De-duplicates a decoded event and runs the handler, in the event's span. `raw` is the
-    /// event's JSON text (hashed for payload validation when the key is a business key). (A plain
+    /// event's JSON text (hashed for payload validation when the key is a business key); the
+    /// handler's duration goes to `tally`. (A plain
     /// function rather than an `async fn`: one future less around the event's, which every
     /// invocation moves.)
     fn process_decoded<'a>(
@@ -188,6 +240,7 @@ where
         event: Event<T>,
         ctx: Context,
         raw: &'a [u8],
+        tally: &'a Tally,
     ) -> Instrumented<impl Future<Output = Result<Outcome, EventError>> + 'a> {
         let span = info_span!(
             "event",
@@ -195,7 +248,7 @@ where
             source = %event.source,
             detail_type = %event.detail_type,
         );
-        self.process_event(event, ctx, raw).instrument(span)
+        self.process_event(event, ctx, raw, tally).instrument(span)
     }
 
     /// Claims the event's key, calls the handler, then records the outcome. One future (no nested
@@ -207,6 +260,7 @@ where
         event: Event<T>,
         ctx: Context,
         raw: &'a [u8],
+        tally: &'a Tally,
     ) -> impl Future<Output = Result<Outcome, EventError>> + 'a {
         async move {
             let business_key = self.key_of.and_then(|key_of| key_of(&event));
@@ -273,7 +327,9 @@ where
                 }
             }
 
+            let started = tally.handler_starts();
             let called = handler::call(&self.handler, event, ctx).await;
+            tally.handler_ran(started);
             let result = handler::response::<T, H>(called, label);
 
             if let Some(claim) = &claim {
