@@ -38,9 +38,12 @@ pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     // A generic detail type deserializes only for some parameters: implement it for those.
     let mut generics = input.generics.clone();
     if generics.type_params().next().is_some() {
-        generics.make_where_clause().predicates.push(syn::parse_quote!(
-            Self: ::eventbridge_lambda::__private::serde::de::DeserializeOwned
-        ));
+        generics
+            .make_where_clause()
+            .predicates
+            .push(syn::parse_quote!(
+                Self: ::eventbridge_lambda::__private::serde::de::DeserializeOwned
+            ));
     }
     let (impl_generics, type_generics, where_clause) = generics.split_for_impl();
     Ok(quote_spanned! {name.span()=>
