@@ -459,7 +459,7 @@ fn accepts(routes: &Routes<'_>) -> TokenStream2 {
         Route::Keyed { .. } => None,
     });
     let keyed = keyed_by_source(routes).into_iter().map(
-        |(source, types)| quote!((__source == #source && matches!(__detail_type, #(#types)|*))),
+        |(source, types)| quote!((__source == #source && ::core::matches!(__detail_type, #(#types)|*))),
     );
     let catch_all = match (&routes.catch_all, &routes.source) {
         (Some(_), Some(source)) => Some(quote!(__source == #source)),
