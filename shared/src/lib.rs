@@ -10,8 +10,9 @@
 //! ```
 //!
 //! * [`envelope`]: the EventBridge envelope [`Event<T>`] (including `replay-name`).
-//! * [`detail`]: the [`Detail`] / [`TypedDetail`] traits and their derives that tie a detail type to its `source` and
-//!   `detail-type`, so a handler rejects an event of another type with a typed error.
+//! * [`detail`]: the [`Detail`](trait@Detail) / [`TypedDetail`](trait@TypedDetail) traits and
+//!   their derives, which tie a detail type to its `source` and `detail-type`, so a handler
+//!   rejects an event of another type with a typed error.
 //! * [`details`]: typed payloads: [`OrderCreated`], the EC2 [`InstanceStateChange`] and every
 //!   [`CleanRoomsEvent`].
 //! * [`decode`]: payload bytes → [`Event<T>`] with [`DecodeError`]s that name the problem and the event id.
