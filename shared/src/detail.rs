@@ -2,10 +2,12 @@
 //!
 //! A handler over `Event<T>` only accepts events that `T` claims by `source` and `detail-type`:
 //!
-//! * [`TypedDetail`] is for one struct per event type (three lines: two constants and a derive);
+//! * [`TypedDetail`] is for one struct per event type: `#[derive(Deserialize, TypedDetail)]` and
+//!   `#[detail(source = "…", detail_type = "…")]`;
 //! * [`Detail`] is the general trait the runtime uses. It is implemented for every `TypedDetail`,
-//!   for enums over several detail types such as [`CleanRoomsEvent`](crate::CleanRoomsEvent), and
-//!   for `serde_json::Value` (the raw envelope: every event is accepted).
+//!   derived for enums over several detail types such as [`CleanRoomsEvent`](crate::CleanRoomsEvent)
+//!   (`#[derive(Detail)]`: each variant holds one detail type, an optional catch-all keeps the
+//!   rest), and implemented for `serde_json::Value` (the raw envelope: every event is accepted).
 
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer, Error as _, MapAccess, Visitor};
@@ -13,7 +15,123 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 
-/// A detail type bound to exactly one `source` and `detail-type`.
+/// Derives [`TypedDetail`](trait@TypedDetail) for a detail type from its event's `source` and
+/// `detail-type`, given in `#[detail(source = "…", detail_type = "…")]`.
+///
+/// ```
+/// use eventbridge_lambda::{Detail, TypedDetail};
+///
+/// #[derive(serde::Deserialize, TypedDetail)]
+/// #[detail(source = "com.ecommerce.payments", detail_type = "RefundIssued")]
+/// struct RefundIssued { order_id: String }
+///
+/// assert_eq!(RefundIssued::SOURCE, "com.ecommerce.payments");
+/// assert!(RefundIssued::accepts("com.ecommerce.payments", "RefundIssued"));
+/// assert!(!RefundIssued::accepts("com.ecommerce.orders", "RefundIssued"));
+/// ```
+///
+/// Both keys are required and non-empty; the type must also implement `Deserialize`. A missing or
+/// unknown key is a compile error at your tokens:
+///
+/// ```compile_fail
+/// use eventbridge_lambda::TypedDetail;
+/// #[derive(serde::Deserialize, TypedDetail)]
+/// #[detail(source = "com.ecommerce.payments")] // no `detail_type`
+/// struct RefundIssued { order_id: String }
+/// ```
+pub use eventbridge_lambda_macros::TypedDetail;
+
+/// Derives [`Detail`](trait@Detail) for an enum whose variants each hold the detail of some
+/// events, chosen by the event's `source` and `detail-type`.
+///
+/// A variant is one of:
+///
+/// * `Name(T)` where `T` implements `Detail`: a [`TypedDetail`](trait@TypedDetail) struct, or
+///   another such enum. It takes the events `T` accepts. A `Box<T>` field is routed and decoded as
+///   `T`, then boxed (for a detail much larger than the others).
+/// * `#[detail(detail_type = "…")] Name(T)` where `T` only implements `Deserialize` (one struct
+///   shared by several detail types): it takes that `detail-type` from the `source` given on the
+///   variant (`source = "…"`) or on the enum (`#[detail(source = "…")]`).
+/// * `#[detail(other)]`, at most one: the catch-all, which keeps every event no other variant
+///   takes instead of rejecting it, either as `Name(serde_json::Value)` (any `Deserialize` type) or
+///   as the raw envelope parts `Name { source: String, detail_type: String, detail:
+///   serde_json::Value }` (`source` and `detail_type` are optional). With a `source` on the enum,
+///   the catch-all keeps only that source's events.
+///
+/// Variants are tried in the order written, the catch-all last. Without a catch-all, an event
+/// that no variant takes is rejected with the same typed
+/// [`DecodeError::UnexpectedType`](crate::DecodeError::UnexpectedType) as for a single type,
+/// naming what the enum accepts.
+///
+/// ```
+/// use eventbridge_lambda::{Detail, InstanceStateChange, OrderCreated, TypedDetail};
+/// use eventbridge_lambda::decode::decode_event;
+/// use eventbridge_lambda::{DecodeError, Event};
+///
+/// #[derive(Debug, serde::Deserialize, TypedDetail)]
+/// #[detail(source = "com.ecommerce.payments", detail_type = "RefundIssued")]
+/// struct RefundIssued { order_id: String }
+///
+/// #[derive(Debug, Detail)]
+/// enum ShopEvent {
+///     Order(OrderCreated),
+///     Refund(RefundIssued),
+///     Instance(InstanceStateChange),
+/// }
+///
+/// let refund = br#"{"id": "e-1", "source": "com.ecommerce.payments", "detail-type": "RefundIssued",
+///     "detail": {"order_id": "o-1"}}"#;
+/// let event: Event<ShopEvent> = decode_event(refund).unwrap();
+/// assert!(matches!(&event.detail, ShopEvent::Refund(refund) if refund.order_id == "o-1"));
+///
+/// let unknown = br#"{"id": "e-2", "source": "com.ecommerce.payments", "detail-type": "RefundFailed",
+///     "detail": {}}"#;
+/// let error = decode_event::<ShopEvent>(unknown).unwrap_err();
+/// assert!(matches!(error, DecodeError::UnexpectedType { .. }), "{error}");
+/// ```
+///
+/// With a source of its own, detail types sharing one struct, and a catch-all that keeps that
+/// source's other events:
+///
+/// ```
+/// use eventbridge_lambda::Detail;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Refund { order_id: String }
+///
+/// #[derive(Detail)]
+/// #[detail(source = "com.ecommerce.payments")]
+/// enum PaymentEvent {
+///     #[detail(detail_type = "RefundIssued")]
+///     Issued(Refund),
+///     #[detail(detail_type = "RefundReversed")]
+///     Reversed(Refund),
+///     #[detail(other)]
+///     Other { detail_type: String, detail: serde_json::Value },
+/// }
+///
+/// let raw = serde_json::value::RawValue::from_string(r#"{"order_id": "o-1"}"#.into()).unwrap();
+/// let event = PaymentEvent::decode("com.ecommerce.payments", "RefundReversed", &raw).unwrap();
+/// assert!(matches!(event, PaymentEvent::Reversed(Refund { order_id }) if order_id == "o-1"));
+/// let event = PaymentEvent::decode("com.ecommerce.payments", "ChargebackOpened", &raw).unwrap();
+/// assert!(matches!(event, PaymentEvent::Other { detail_type, .. } if detail_type == "ChargebackOpened"));
+/// assert!(PaymentEvent::accepts("com.ecommerce.payments", "Anything New"));
+/// assert!(!PaymentEvent::accepts("com.ecommerce.orders", "OrderCreated"));
+/// assert_eq!(PaymentEvent::expected(), r#"source "com.ecommerce.payments" (any detail-type)"#);
+/// ```
+///
+/// Misuse is a compile error at your tokens (the exact diagnostics are pinned by the UI tests in
+/// `shared/tests/ui`), for instance a variant that holds no detail:
+///
+/// ```compile_fail
+/// use eventbridge_lambda::{Detail, OrderCreated};
+/// #[derive(Detail)]
+/// enum ShopEvent { Order(OrderCreated), Nothing }
+/// ```
+pub use eventbridge_lambda_macros::Detail;
+
+/// A detail type bound to exactly one `source` and `detail-type`. Derive it with
+/// [`#[derive(TypedDetail)]`](macro@TypedDetail), or write the two constants:
 ///
 /// ```
 /// use eventbridge_lambda::{Detail, TypedDetail};
@@ -38,7 +156,8 @@ pub trait TypedDetail: DeserializeOwned {
 
 /// How the runtime recognises and decodes the `detail` of an event.
 ///
-/// Implement it directly for an enum over several detail types:
+/// For an enum over several detail types, [`#[derive(Detail)]`](macro@Detail) writes it. By hand
+/// (for routing the derive does not express), it looks like this:
 ///
 /// ```
 /// use eventbridge_lambda::{Detail, InstanceStateChange, OrderCreated, TypedDetail};

@@ -10,8 +10,9 @@
 //! ```
 //!
 //! * [`envelope`]: the EventBridge envelope [`Event<T>`] (including `replay-name`).
-//! * [`detail`]: the [`Detail`] / [`TypedDetail`] traits that tie a detail type to its `source` and
-//!   `detail-type`, so a handler rejects an event of another type with a typed error.
+//! * [`detail`]: the [`Detail`](trait@Detail) / [`TypedDetail`](trait@TypedDetail) traits and
+//!   their derives, which tie a detail type to its `source` and `detail-type`, so a handler
+//!   rejects an event of another type with a typed error.
 //! * [`details`]: typed payloads: [`OrderCreated`], the EC2 [`InstanceStateChange`] and every
 //!   [`CleanRoomsEvent`].
 //! * [`decode`]: payload bytes → [`Event<T>`] with [`DecodeError`]s that name the problem and the event id.
@@ -44,6 +45,9 @@
 //! `fn main` that initialises logging once, builds optional shared state once, and runs the
 //! Lambda runtime loop. See [`handler`] for the accepted signatures.
 #![forbid(unsafe_code)]
+
+// Lets the derives' `::eventbridge_lambda::…` paths resolve inside this crate too.
+extern crate self as eventbridge_lambda;
 
 #[cfg(feature = "aws")]
 pub mod aws;
@@ -153,6 +157,8 @@ pub type BoxError = lambda_runtime::Error;
 
 #[doc(hidden)]
 pub mod __private {
-    //! Items used by the code that `#[handler]` generates. Not a stable API.
+    //! Items used by the code that `#[handler]` and the derives generate. Not a stable API.
     pub use crate::runtime::start;
+    pub use serde;
+    pub use serde_json;
 }

@@ -13,6 +13,30 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, ItemFn, Path, PathArguments, ReturnType, Type};
 
+mod derive_detail;
+mod derive_typed_detail;
+mod detail_attr;
+
+/// Implements `TypedDetail` from `#[detail(source = "…", detail_type = "…")]`.
+/// See `eventbridge_lambda::TypedDetail` for the documentation.
+#[proc_macro_derive(TypedDetail, attributes(detail))]
+pub fn derive_typed_detail(item: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(item as syn::DeriveInput);
+    derive_typed_detail::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Implements `Detail` for an enum whose variants each hold a detail type, routed by the event's
+/// `source` and `detail-type`. See `eventbridge_lambda::Detail` for the documentation.
+#[proc_macro_derive(Detail, attributes(detail))]
+pub fn derive_detail(item: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(item as syn::DeriveInput);
+    derive_detail::expand(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
 /// Generates the Lambda entry point for an `async fn` over `Event<T>`.
 /// See `eventbridge_lambda::handler` for the documentation.
 #[proc_macro_attribute]

@@ -16,11 +16,10 @@
 use crate::Detail;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 
-/// The `source` of every Clean Rooms event.
+/// The `source` of every Clean Rooms event (also written in `CleanRoomsEvent`'s
+/// `#[detail(source = …)]`).
 pub const SOURCE: &str = "aws.cleanrooms";
 
 /// A timestamp as Clean Rooms may encode it: RFC 3339 text or epoch seconds (the API's encoding).
@@ -320,10 +319,12 @@ macro_rules! clean_rooms_events {
         /// let other = CleanRoomsEvent::decode("aws.cleanrooms", "Analysis Template Created", &raw).unwrap();
         /// assert!(matches!(other, CleanRoomsEvent::Unknown { .. }));
         /// ```
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, Detail)]
+        #[detail(source = "aws.cleanrooms")]
         pub enum CleanRoomsEvent {
-            $( $(#[$doc])* $variant($detail), )+
+            $( $(#[$doc])* #[detail(detail_type = $text)] $variant($detail), )+
             /// A Clean Rooms detail type this version does not model, with its raw detail.
+            #[detail(other)]
             Unknown {
                 /// The event's `detail-type`.
                 detail_type: String,
@@ -341,26 +342,6 @@ macro_rules! clean_rooms_events {
                 match self {
                     $( Self::$variant(_) => $text, )+
                     Self::Unknown { detail_type, .. } => detail_type,
-                }
-            }
-        }
-
-        impl Detail for CleanRoomsEvent {
-            fn expected() -> Cow<'static, str> {
-                Cow::Borrowed("source \"aws.cleanrooms\" (any detail-type)")
-            }
-
-            fn accepts(source: &str, _detail_type: &str) -> bool {
-                source == SOURCE
-            }
-
-            fn decode(_source: &str, detail_type: &str, detail: &RawValue) -> Result<Self, serde_json::Error> {
-                match detail_type {
-                    $( $text => crate::detail::decode_json(detail).map(Self::$variant), )+
-                    other => Ok(Self::Unknown {
-                        detail_type: other.to_owned(),
-                        detail: serde_json::from_str(detail.get())?,
-                    }),
                 }
             }
         }

@@ -54,7 +54,11 @@ impl InstanceState {
 /// assert_eq!(detail.instance_id, "i-0123456789abcdef0");
 /// assert_eq!(detail.state, InstanceState::Stopped);
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, TypedDetail)]
+#[detail(
+    source = "aws.ec2",
+    detail_type = "EC2 Instance State-change Notification"
+)]
 #[serde(rename_all = "kebab-case")]
 pub struct InstanceStateChange {
     /// The instance id (`i-…`).
@@ -71,9 +75,4 @@ impl InstanceStateChange {
             state,
         }
     }
-}
-
-impl TypedDetail for InstanceStateChange {
-    const SOURCE: &'static str = "aws.ec2";
-    const DETAIL_TYPE: &'static str = "EC2 Instance State-change Notification";
 }

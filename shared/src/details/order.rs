@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 /// // The address never appears in Debug output:
 /// assert!(!format!("{order:?}").contains("customer@example.com"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TypedDetail)]
+#[detail(source = "com.ecommerce.orders", detail_type = "OrderCreated")]
 pub struct OrderCreated {
     /// The order's id (a UUID); also the natural business key for de-duplication.
     pub order_id: String,
@@ -50,9 +51,4 @@ pub struct OrderItem {
     pub sku: String,
     /// How many units.
     pub quantity: u32,
-}
-
-impl TypedDetail for OrderCreated {
-    const SOURCE: &'static str = "com.ecommerce.orders";
-    const DETAIL_TYPE: &'static str = "OrderCreated";
 }

@@ -1,0 +1,8 @@
+use eventbridge_lambda::Detail;
+
+#[derive(serde::Deserialize, Detail)]
+struct RefundIssued {
+    order_id: String,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use eventbridge_lambda::TypedDetail;
+
+#[derive(serde::Deserialize, TypedDetail)]
+struct RefundIssued {
+    order_id: String,
+}
+
+fn main() {}
