@@ -38,9 +38,6 @@ fn check_lambda_environment() -> Result<(), BoxError> {
     Err(message.into())
 }
 
-/// Environment variable naming an event id for which the handler scope panics (resilience tests).
-pub const INJECT_PANIC_ENV: &str = "EVENTBRIDGE_LAMBDA_INJECT_PANIC_FOR_ID";
-
 /// Starts a function: initialise logging, build the state with `init` (once), build the handler
 /// with `make_handler`, then serve invocations until the environment shuts down. `key_of`, when
 /// given, picks the de-duplication key from the event instead of its id
@@ -113,12 +110,7 @@ where
         if let Some(key_of) = key_of {
             dispatcher = dispatcher.with_key(key_of);
         }
-        let dispatcher = Arc::new(
-            dispatcher
-                .with_store(store)
-                .with_namespace(namespace)
-                .inject_panic_for(std::env::var(INJECT_PANIC_ENV).ok()),
-        );
+        let dispatcher = Arc::new(dispatcher.with_store(store).with_namespace(namespace));
         lambda_runtime::run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
             let dispatcher = Arc::clone(&dispatcher);
             async move {
