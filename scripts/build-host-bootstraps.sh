@@ -12,6 +12,9 @@
 #                                  its RIE test proves the release profile keeps panic = "unwind".
 #
 # The tests refuse a bootstrap older than its sources; run this script again after a change.
+# Cargo leaves a binary untouched when a change does not affect it (a new workspace member in
+# Cargo.toml, say), so the script stamps every bootstrap once cargo has found it up to date: its
+# time then says "built from the sources as they were at that moment".
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -23,3 +26,6 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 # dependency graph a second time with other features.
 cargo build --locked --workspace --all-features --bins --tests
 cargo lambda build --release --locked -p panicking-handler --lambda-dir "$target/lambda-host"
+bootstraps=("$target/lambda-host/panicking-handler/bootstrap")
+for dir in functions/*/; do bootstraps+=("$target/debug/$(basename "$dir")"); done
+touch "${bootstraps[@]}"
