@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Builds every function with `cargo lambda build --release` (what `sam build` runs) and records,
-# per function: stripped bootstrap size, zip size, and the cold-start init duration reported by
-# the Lambda Runtime Interface Emulator on a first invocation with a sample event the function
-# accepts (median of five cold starts). A moto server stands in for DynamoDB and SES, with the
-# tables and the sender identity the functions expect, so every invocation does its real work.
+# Records, per function: the size of the stripped bootstrap and of the zip as deployed (arm64,
+# `cargo lambda build --release --arm64`, what `sam build` runs for the template, built by
+# scripts/build-functions.sh), and the cold-start init duration reported by the Lambda Runtime
+# Interface Emulator on a first invocation with a sample event the function accepts (median of
+# five cold starts). The arm64 build cannot run on an x86_64 machine, so the cold starts are
+# measured on the same release build for this machine's processor (`cargo lambda build --release`
+# into target/lambda-host). A moto server stands in for DynamoDB and SES, with the tables and the
+# sender identity the functions expect, so every invocation does its real work.
 #
 #   bash scripts/measure-functions.sh [function ...]     (default: every crate under functions/)
 #
-# Honours CARGO_TARGET_DIR (the bootstrap is read from "$CARGO_TARGET_DIR/lambda/<fn>/").
+# Honours CARGO_TARGET_DIR.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -55,12 +58,13 @@ sample_for() {
   esac
 }
 
-printf '| function | sample event | bootstrap (bytes) | zip (bytes) | RIE init, median of 5 (ms) | first response |\n|---|---|---|---|---|---|\n'
+bash scripts/build-functions.sh >&2
+printf '| function | sample event | arm64 bootstrap (bytes) | arm64 zip (bytes) | RIE init, %s build, median of 5 (ms) | first response |\n|---|---|---|---|---|---|\n' "$(uname -m)"
 for fn in "${functions[@]}"; do
-  cargo lambda build --release -p "$fn" --output-format zip >&2
-  cargo lambda build --release -p "$fn" >&2
-  bootstrap="$target/lambda/$fn/bootstrap"
+  cargo lambda build --release --locked -p "$fn" --lambda-dir "$target/lambda-host" >&2
+  bootstrap="$target/lambda-host/$fn/bootstrap"
   zip="$target/lambda/$fn/bootstrap.zip"
+  arm64_bootstrap="$(python3 -c 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).getinfo("bootstrap").file_size)' "$zip")"
   sample="$(sample_for "$fn")"
   inits=()
   response=""
@@ -80,6 +84,6 @@ for fn in "${functions[@]}"; do
   done
   init="$(printf '%s\n' "${inits[@]}" | sort -n | sed -n 3p)"
   if [[ "$response" == *errorType* ]]; then status="error"; else status="ok"; fi
-  printf '| %s | %s | %s | %s | %s | %s |\n' "$fn" "$(basename "$sample")" "$(stat -c %s "$bootstrap")" "$(stat -c %s "$zip")" "$init" "$status"
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$fn" "$(basename "$sample")" "$arm64_bootstrap" "$(stat -c %s "$zip")" "$init" "$status"
   printf '%s first response: %s\n' "$fn" "$response" >&2
 done

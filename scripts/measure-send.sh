@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Measures `localbus send`: the time from putting one OrderCreated on OrdersBus to the end of the
 # last function's work (EmailFunction, InventoryFunction, PartnerPublisherFunction, and
-# ShippingFunction via the queue), with the release bootstraps of scripts/build-functions.sh
-# under the Runtime Interface Emulator against moto. Sends N distinct orders one at a time:
+# ShippingFunction via the queue), with release bootstraps built as `sam build` builds them but for
+# this machine's processor (`cargo lambda build --release`, into target/lambda-host), under the
+# Runtime Interface Emulator against moto. Sends N distinct orders one at a time:
 # the first includes the four cold starts, the others run on warm binaries.
 #
 #   bash scripts/measure-send.sh [N]       (docs/benchmarks.md, "localbus send")
@@ -13,7 +14,9 @@ cd "$root"
 source scripts/env.sh
 count="${1:-21}"
 target="${CARGO_TARGET_DIR:-$root/target}"
-if [ ! -x "$target/lambda/email/bootstrap" ]; then bash scripts/build-functions.sh; fi
+packages=()
+for fn in functions/*/; do packages+=(-p "$(basename "$fn")"); done
+cargo lambda build --release --locked "${packages[@]}" --lambda-dir "$target/lambda-host"
 cargo build --locked --release -p localbus
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir" "$dir.report.json"' EXIT
@@ -27,6 +30,7 @@ for i in range(count):
     json.dump(event, open(f"{dir}/order-{i:03}.json", "w"))
 PY
 "$target/release/localbus" send --one-at-a-time --event "file://$dir" --event-bus-name OrdersBus \
+  --functions-dir "$target/lambda-host" \
   --seed file://events/local/seed.json --output json > "$dir.report.json"
 python3 - "$dir.report.json" <<'PY'
 import json, statistics, sys

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs the tools (first time), checks formatting and lints, runs
-# every test of the workspace (unit, integration, doc, macro UI, routing of every sample event
-# through template.yaml, the function binaries under the Lambda Runtime Interface Emulator, AWS
-# calls against moto), lints the SAM template, and builds every function as Lambda builds it.
+# Runs the whole test suite: installs the tools (first time), checks formatting and lints, lints
+# the SAM template, builds every function as the template deploys it (arm64, size targets), builds
+# the bootstraps that run on this machine, and runs every test of the workspace (unit,
+# integration, doc, macro UI, routing of every sample event through template.yaml, the function
+# binaries under the Lambda Runtime Interface Emulator, the release panic fixture, AWS calls
+# against moto). Prints how long each step took.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -10,13 +12,18 @@ bash scripts/setup.sh
 # shellcheck source=scripts/env.sh
 source scripts/env.sh
 
-echo "== cargo fmt --check" >&2
-cargo fmt --all -- --check
-echo "== cargo clippy" >&2
-cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
-echo "== template lints (cfn-lint, cfn-lint-serverless, sam validate --lint)" >&2
-bash scripts/lint-template.sh
-echo "== release builds of every function (cargo lambda, size targets)" >&2
-bash scripts/build-functions.sh
-echo "== cargo test" >&2
-cargo test --workspace --all-features --locked
+step() {
+  local name="$1" started=$SECONDS
+  shift
+  echo "== $name" >&2
+  "$@"
+  echo "== $name: $((SECONDS - started)) s" >&2
+}
+
+step "cargo fmt --check" cargo fmt --all -- --check
+step "cargo clippy" cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+step "template lints (cfn-lint, cfn-lint-serverless, sam validate --lint)" bash scripts/lint-template.sh
+step "arm64 release builds of every function, as deployed (cargo lambda, size targets)" bash scripts/build-functions.sh
+step "bootstraps for this machine (debug functions, release panic fixture)" bash scripts/build-host-bootstraps.sh
+step "cargo test" cargo test --workspace --all-features --locked
+echo "== all passed in $SECONDS s" >&2

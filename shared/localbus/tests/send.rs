@@ -1,10 +1,11 @@
-//! `localbus send` and `localbus invoke` end to end: the real bootstraps (built by
-//! `scripts/build-functions.sh` into target/lambda) under the Lambda Runtime Interface Emulator,
+//! `localbus send` and `localbus invoke` end to end: the real bootstraps, built for this machine
+//! by `scripts/build-host-bootstraps.sh` into target/debug (and refused when older than their
+//! sources), under the Lambda Runtime Interface Emulator,
 //! against a moto server that `localbus` provisions from the template. Side effects are checked
 //! in moto itself through the real SDK clients.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use eventbridge_lambda_testing::{MotoServer, get_item};
+use eventbridge_lambda_testing::{MotoServer, fresh_bootstrap, get_item};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -13,15 +14,27 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Where cargo-lambda put the bootstraps of this target directory.
+/// Where the host-processor bootstraps of every function are (cargo's `target/debug`), once
+/// each one is checked to be newer than its sources: a test of an old binary would pass or fail
+/// for code that no longer exists.
 fn functions_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../lambda");
-    assert!(
-        dir.join("email/bootstrap").is_file(),
-        "no bootstraps in {}: run scripts/test.sh (scripts/build-functions.sh builds them)",
-        dir.display()
-    );
-    dir
+    static CHECKED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CHECKED
+        .get_or_init(|| {
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../debug");
+            let functions = std::fs::read_dir(root().join("functions")).unwrap();
+            for function in functions {
+                let name = function.unwrap().file_name().into_string().unwrap();
+                fresh_bootstrap(
+                    &dir.join(&name),
+                    &[&format!("functions/{name}")],
+                    "bash scripts/build-host-bootstraps.sh",
+                )
+                .unwrap_or_else(|error| panic!("{error}"));
+            }
+            dir
+        })
+        .clone()
 }
 
 fn localbus(args: &[&str]) -> Output {

@@ -21,11 +21,13 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod bootstrap;
 pub mod fault;
 mod moto;
 mod rie;
 mod routing;
 
+pub use bootstrap::fresh_bootstrap;
 pub use fault::FaultServer;
 pub use moto::{MotoServer, create_table, get_item, sdk_config};
 pub use rie::{Invocation, Rie};
@@ -56,14 +58,57 @@ pub enum TestingError {
         error: std::io::Error,
     },
     /// A server did not start listening in time.
-    #[error("{what} did not listen on 127.0.0.1:{port} within {seconds} s; its output:\n{output}")]
+    #[error("{what} did not listen ({waited_for}) within {seconds} s; its output:\n{output}")]
     NotReady {
         /// What was being started.
         what: String,
-        /// The port waited for.
-        port: u16,
+        /// What was waited for, e.g. the ports it was given.
+        waited_for: String,
         /// How long we waited.
         seconds: u64,
+        /// What the process printed.
+        output: String,
+    },
+    /// A bootstrap a test needs was not built.
+    #[error("no bootstrap at {}: build it with `{build}`", bootstrap.display())]
+    NotBuilt {
+        /// Where it should be.
+        bootstrap: PathBuf,
+        /// The command that builds it.
+        build: String,
+    },
+    /// A bootstrap is older than one of its sources: a test would run code that no longer exists.
+    #[error(
+        "{} is older than its source {}: rebuild it with `{build}`",
+        bootstrap.display(),
+        source_file.display()
+    )]
+    StaleBootstrap {
+        /// The bootstrap.
+        bootstrap: PathBuf,
+        /// The newest source, changed after the build.
+        source_file: PathBuf,
+        /// The command that builds it.
+        build: String,
+    },
+    /// A server kept losing its port to other processes (each attempt's port was taken between
+    /// choosing it and binding it).
+    #[error("{what} could not bind a free port in {attempts} attempts; its last output:\n{output}")]
+    PortsTaken {
+        /// What was being started.
+        what: String,
+        /// How many ports were tried.
+        attempts: u32,
+        /// What the process printed on the last attempt.
+        output: String,
+    },
+    /// A server exited before it listened.
+    #[error("{what} exited before listening ({status}); its output:\n{output}")]
+    Exited {
+        /// What was being started.
+        what: String,
+        /// Its exit status.
+        status: std::process::ExitStatus,
         /// What the process printed.
         output: String,
     },
@@ -75,7 +120,11 @@ pub enum TestingError {
     Http(String),
 }
 
-/// A free TCP port on 127.0.0.1 (bound then released; good enough for tests).
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound, then released): an address where
+/// nothing listens, for a test of a refused connection. Another process may take it at any time,
+/// so the servers of this crate never start on it blindly: [`MotoServer`] binds port 0 itself,
+/// and [`Rie`] checks that the emulator holds the ports it was given (and retries when it lost
+/// one).
 ///
 /// # Errors
 /// When no socket can be bound.

@@ -1,6 +1,6 @@
 //! A real AWS API endpoint on loopback: moto server.
 
-use crate::{TestingError, free_port, workspace_root};
+use crate::{TestingError, workspace_root};
 use std::fs::File;
 use std::io::Read;
 use std::net::TcpStream;
@@ -37,22 +37,27 @@ impl MotoServer {
         }
     }
 
-    /// Starts a fresh server on a free port and waits until it answers.
+    /// Starts a fresh server and waits until it answers. The server binds port 0 itself and
+    /// reports the port the system gave it, so no other process can take the port in between.
     ///
     /// The server is moto's, with one difference: it answers one request at a time
     /// (`moto_server.py`), so that each request is atomic as in AWS. moto's own `moto_server`
     /// interleaves concurrent requests, and two racing conditional writes can both succeed.
     ///
     /// # Errors
-    /// When moto is missing, cannot start, or does not listen within 30 s.
+    /// When moto is missing, cannot start, exits, or does not listen within 30 s.
     pub fn start() -> Result<Self, TestingError> {
         let python = Self::locate()?;
-        let port = free_port()?;
-        let log_path = std::env::temp_dir().join(format!("moto-{}-{port}.log", std::process::id()));
+        static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let log_path = std::env::temp_dir().join(format!(
+            "moto-{}-{}.log",
+            std::process::id(),
+            STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ));
         let log = File::create(&log_path)?;
         // The watchdog loop ends moto when this test process is gone, even after a crash.
         let script = format!(
-            "\"$0\" -c \"$1\" {port} & moto=$!; trap 'kill $moto 2>/dev/null' EXIT TERM; \
+            "\"$0\" -c \"$1\" & moto=$!; trap 'kill $moto 2>/dev/null' EXIT TERM; \
              while kill -0 {parent} 2>/dev/null && kill -0 $moto 2>/dev/null; do sleep 1; done",
             parent = std::process::id()
         );
@@ -69,26 +74,43 @@ impl MotoServer {
                 what: format!("{} (moto server)", python.display()),
                 error,
             })?;
-        let server = Self {
+        let mut server = Self {
             child,
-            port,
+            port: 0,
             log_path,
         };
-        server.wait_listening(Duration::from_secs(30))?;
+        server.port = server.wait_listening(Duration::from_secs(30))?;
         Ok(server)
     }
 
-    fn wait_listening(&self, limit: Duration) -> Result<(), TestingError> {
+    /// Waits for the server's "moto listening on 127.0.0.1:PORT" line and a connection to that
+    /// port; returns the port.
+    fn wait_listening(&mut self, limit: Duration) -> Result<u16, TestingError> {
+        const READY: &str = "moto listening on 127.0.0.1:";
         let started = Instant::now();
         while started.elapsed() < limit {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return Ok(());
+            let logs = self.logs();
+            let port = logs.lines().find_map(|line| {
+                line.strip_prefix(READY)
+                    .and_then(|port| port.trim().parse::<u16>().ok())
+            });
+            if let Some(port) = port
+                && TcpStream::connect(("127.0.0.1", port)).is_ok()
+            {
+                return Ok(port);
+            }
+            if let Some(status) = self.child.try_wait()? {
+                return Err(TestingError::Exited {
+                    what: "moto_server".into(),
+                    status,
+                    output: self.logs(),
+                });
             }
             std::thread::sleep(Duration::from_millis(100));
         }
         Err(TestingError::NotReady {
             what: "moto_server".into(),
-            port: self.port,
+            waited_for: "its \"moto listening on\" line and a connection to that port".into(),
             seconds: limit.as_secs(),
             output: self.logs(),
         })

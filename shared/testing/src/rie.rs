@@ -3,7 +3,6 @@
 use crate::{TestingError, free_port, workspace_root};
 use std::fs::File;
 use std::io::Read;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -88,50 +87,88 @@ impl Rie {
     /// Starts `bootstrap` under the emulator with extra environment variables, and waits until
     /// the emulator listens. The bootstrap itself starts on the first invocation, as on Lambda.
     ///
+    /// The emulator needs two ports named on its command line (its Invoke API, and the Runtime
+    /// API it tells the bootstrap about), so it cannot be given port 0. It is ready only when
+    /// both ports are held by the emulator's own sockets (a server of another process that took
+    /// a port in the meantime is never mistaken for it); when it lost a port to another process,
+    /// it is started again on new ports.
+    ///
     /// # Errors
-    /// When the emulator is missing, cannot start, or does not listen within 20 s.
+    /// When the emulator is missing, cannot start, exits, keeps losing its ports, or does not
+    /// listen within 20 s.
     pub fn start(bootstrap: &Path, env: &[(&str, &str)]) -> Result<Self, TestingError> {
+        const ATTEMPTS: u32 = 5;
         let rie = Self::locate()?;
-        let port = free_port()?;
-        let runtime_api_port = free_port()?;
-        let log_path = std::env::temp_dir().join(format!("rie-{}-{port}.log", std::process::id()));
-        let log = File::create(&log_path)?;
-        let mut command = Command::new(&rie);
-        command
-            .arg("--runtime-interface-emulator-address")
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("--runtime-api-address")
-            .arg(format!("127.0.0.1:{runtime_api_port}"))
-            .arg(bootstrap)
-            .env("AWS_LAMBDA_FUNCTION_NAME", "function")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log);
-        let child = command.spawn().map_err(|error| TestingError::Spawn {
-            what: format!("{} {}", rie.display(), bootstrap.display()),
-            error,
-        })?;
-        let rie = Self {
-            child,
-            port,
-            log_path,
-        };
-        rie.wait_listening(Duration::from_secs(20))?;
-        Ok(rie)
+        let what = format!("{} {}", rie.display(), bootstrap.display());
+        let mut last_output = String::new();
+        for _ in 0..ATTEMPTS {
+            let port = free_port()?;
+            let runtime_api_port = free_port()?;
+            let log_path =
+                std::env::temp_dir().join(format!("rie-{}-{port}.log", std::process::id()));
+            let log = File::create(&log_path)?;
+            let mut command = Command::new(&rie);
+            command
+                .arg("--runtime-interface-emulator-address")
+                .arg(format!("127.0.0.1:{port}"))
+                .arg("--runtime-api-address")
+                .arg(format!("127.0.0.1:{runtime_api_port}"))
+                .arg(bootstrap)
+                .env("AWS_LAMBDA_FUNCTION_NAME", "function")
+                .envs(env.iter().copied())
+                .stdin(Stdio::null())
+                .stdout(log.try_clone()?)
+                .stderr(log);
+            let child = command.spawn().map_err(|error| TestingError::Spawn {
+                what: what.clone(),
+                error,
+            })?;
+            let mut rie = Self {
+                child,
+                port,
+                log_path,
+            };
+            match rie.wait_listening(runtime_api_port, Duration::from_secs(20)) {
+                Ok(()) => return Ok(rie),
+                Err(TestingError::Exited { output, .. })
+                    if output.contains("address already in use") =>
+                {
+                    last_output = output;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Err(TestingError::PortsTaken {
+            what,
+            attempts: ATTEMPTS,
+            output: last_output,
+        })
     }
 
-    fn wait_listening(&self, limit: Duration) -> Result<(), TestingError> {
+    /// Waits until the emulator's own process listens on its port and on `runtime_api_port`.
+    fn wait_listening(
+        &mut self,
+        runtime_api_port: u16,
+        limit: Duration,
+    ) -> Result<(), TestingError> {
         let started = Instant::now();
+        let pid = self.child.id();
         while started.elapsed() < limit {
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+            if let Some(status) = self.child.try_wait()? {
+                return Err(TestingError::Exited {
+                    what: "the Lambda Runtime Interface Emulator".into(),
+                    status,
+                    output: self.logs(),
+                });
+            }
+            if listens(pid, self.port)? && listens(pid, runtime_api_port)? {
                 return Ok(());
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(20));
         }
         Err(TestingError::NotReady {
             what: "the Lambda Runtime Interface Emulator".into(),
-            port: self.port,
+            waited_for: format!("127.0.0.1:{} and 127.0.0.1:{runtime_api_port}", self.port),
             seconds: limit.as_secs(),
             output: self.logs(),
         })
@@ -200,6 +237,47 @@ impl Rie {
     pub fn port(&self) -> u16 {
         self.port
     }
+}
+
+/// Whether process `pid` holds the socket that listens on 127.0.0.1:`port`: the listening
+/// socket's inode in the kernel's TCP table (`/proc/net/tcp`) is one of the process's open files
+/// (`/proc/<pid>/fd`). Linux only, as the emulator is.
+fn listens(pid: u32, port: u16) -> Result<bool, TestingError> {
+    const LISTEN: &str = "0A";
+    // Address and port in the table's hexadecimal, host byte order for the address.
+    let local = format!(
+        "{:08X}:{port:04X}",
+        u32::from_ne_bytes(std::net::Ipv4Addr::LOCALHOST.octets())
+    );
+    let table = std::fs::read_to_string("/proc/net/tcp")?;
+    let inodes: Vec<String> = table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            match fields.as_slice() {
+                [_, address, _, state, _, _, _, _, _, inode, ..]
+                    if *address == local && *state == LISTEN =>
+                {
+                    Some(format!("socket:[{inode}]"))
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    if inodes.is_empty() {
+        return Ok(false);
+    }
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Ok(false);
+    };
+    Ok(fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path()).is_ok_and(|target| {
+            inodes
+                .iter()
+                .any(|inode| target.as_os_str() == inode.as_str())
+        })
+    }))
 }
 
 impl Drop for Rie {

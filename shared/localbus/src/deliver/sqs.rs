@@ -1,21 +1,8 @@
-//! Delivering routed events the way EventBridge, Lambda and SQS do.
-//!
-//! * **Lambda target**: EventBridge invokes the function *asynchronously*. A function error is
-//!   retried by Lambda (`EventInvokeConfig.MaximumRetryAttempts`, 2 by default: three attempts
-//!   in all), then Lambda sends a failure record (`requestContext.condition:
-//!   "RetriesExhausted"`, the request payload, the error) to the on-failure destination. Lambda
-//!   waits 1 and 2 minutes between attempts; locally the retries follow at once.
-//! * **SQS target**: the payload becomes a message of the queue; the queue's consumer (its SQS
-//!   event source) receives batches of up to `BatchSize` messages. With
-//!   `ReportBatchItemFailures` only the records named in `batchItemFailures` are retried;
-//!   otherwise a function error retries the whole batch. A message received `maxReceiveCount`
-//!   times moves to the queue's dead-letter queue (SQS's redrive policy, applied by the local
-//!   SQS). Lambda waits for the visibility timeout before a retry; locally a failed message is
-//!   made visible at once when the queue has a redrive policy (so the run ends with it
-//!   processed or dead-lettered), and left invisible otherwise.
+//! An SQS target and the queue's consumers: messages, batches of `BatchSize`,
+//! `ReportBatchItemFailures`, and the redrive policy's dead-letter queue.
 
-use crate::emulator::{EmulatorError, FunctionProcess, Invocation};
-use crate::stack::Stack;
+use super::{Context, Outcome, Report, invoke, request_id};
+use crate::emulator::{FunctionProcess, Invocation};
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message,
     MessageSystemAttributeName,
@@ -24,195 +11,6 @@ use sam_template::{Destination, EventSource, Template};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// How a delivery ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// The function returned a result.
-    Succeeded,
-    /// Every attempt failed.
-    Failed,
-    /// The message moved to the queue's dead-letter queue.
-    DeadLettered,
-    /// Nothing could be invoked (a target localbus does not run, a local error).
-    NotDelivered,
-}
-
-impl Outcome {
-    /// The word in reports.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Succeeded => "Succeeded",
-            Outcome::Failed => "Failed",
-            Outcome::DeadLettered => "DeadLettered",
-            Outcome::NotDelivered => "NotDelivered",
-        }
-    }
-}
-
-/// What happened to one payload at one function.
-#[derive(Debug, Clone)]
-pub(crate) struct Report {
-    /// Invocations of the function with this payload.
-    pub(crate) attempts: u32,
-    /// The end result.
-    pub(crate) outcome: Outcome,
-    /// Where the payload went after failing (queue logical id), with the message id.
-    pub(crate) sent_to: Option<(String, String)>,
-    /// What went wrong, when something did.
-    pub(crate) error: Option<String>,
-    /// Time spent in the function (all attempts).
-    pub(crate) duration: Duration,
-    /// When the last attempt ended, counted from the start of the run.
-    pub(crate) finished: Duration,
-    /// The last response (the result, or the error object).
-    pub(crate) response: Option<Value>,
-    /// The function's output of every attempt.
-    pub(crate) logs: Vec<String>,
-}
-
-impl Report {
-    fn new() -> Report {
-        Report {
-            attempts: 0,
-            outcome: Outcome::NotDelivered,
-            sent_to: None,
-            error: None,
-            duration: Duration::ZERO,
-            finished: Duration::ZERO,
-            response: None,
-            logs: Vec::new(),
-        }
-    }
-
-    /// A delivery that could not happen.
-    pub(crate) fn not_delivered(error: impl Into<String>) -> Report {
-        Report {
-            error: Some(error.into()),
-            ..Report::new()
-        }
-    }
-
-    fn record(&mut self, invocation: &Invocation, started: Instant) {
-        self.attempts += 1;
-        self.duration += invocation.duration;
-        self.finished = started.elapsed();
-        self.response = Some(invocation.body_json());
-        self.logs.extend(invocation.logs.iter().cloned());
-    }
-}
-
-/// What every delivery needs.
-#[derive(Debug, Clone)]
-pub(crate) struct Context {
-    /// The template.
-    pub(crate) template: Arc<Template>,
-    /// Its local names.
-    pub(crate) stack: Arc<Stack>,
-    /// SQS, for queue targets and on-failure destinations.
-    pub(crate) sqs: aws_sdk_sqs::Client,
-    /// When the run started.
-    pub(crate) started: Instant,
-}
-
-async fn invoke(process: &Arc<FunctionProcess>, payload: Vec<u8>) -> Result<Invocation, String> {
-    let process = Arc::clone(process);
-    tokio::task::spawn_blocking(move || process.invoke(&payload))
-        .await
-        .map_err(|error| format!("invocation task failed: {error}"))?
-        .map_err(|error: EmulatorError| error.to_string())
-}
-
-/// An asynchronous invocation of `process` with `payload`, with Lambda's retries and the
-/// on-failure destination.
-pub(crate) async fn invoke_async(
-    context: &Context,
-    process: &Arc<FunctionProcess>,
-    payload: &Value,
-) -> Report {
-    let mut report = Report::new();
-    let Some(function) = context.template.function(process.logical_id()) else {
-        return Report::not_delivered(format!("no function {}", process.logical_id()));
-    };
-    let attempts = function.maximum_retry_attempts.unwrap_or(2).min(2) + 1;
-    let bytes = payload.to_string().into_bytes();
-    for _ in 0..attempts {
-        match invoke(process, bytes.clone()).await {
-            Ok(invocation) => {
-                report.record(&invocation, context.started);
-                if !invocation.failed {
-                    report.outcome = Outcome::Succeeded;
-                    return report;
-                }
-                report.outcome = Outcome::Failed;
-            }
-            Err(error) => {
-                report.error = Some(error);
-                return report;
-            }
-        }
-    }
-    match &function.on_failure {
-        Some(Destination::Queue(queue)) => {
-            let record = failure_record(context, function.logical_id.as_str(), &report, payload);
-            match send_message(context, queue, &record.to_string(), None).await {
-                Ok(message_id) => report.sent_to = Some((queue.clone(), message_id)),
-                Err(error) => {
-                    report.error = Some(format!("failure record not sent to {queue}: {error}"));
-                }
-            }
-        }
-        Some(other) => {
-            report.error = Some(format!(
-                "on-failure destination {other:?} is not emulated (only SQS queues); the failure record was dropped"
-            ));
-        }
-        None => {
-            report.error = Some(
-                "no on-failure destination (EventInvokeConfig.DestinationConfig.OnFailure): Lambda discards the event"
-                    .into(),
-            );
-        }
-    }
-    report
-}
-
-/// The record Lambda sends to an on-failure destination after the last attempt.
-fn failure_record(context: &Context, function: &str, report: &Report, payload: &Value) -> Value {
-    let arn = context.stack.arn(function).unwrap_or_default();
-    json!({
-        "version": "1.0",
-        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "requestContext": {
-            "requestId": request_id(),
-            "functionArn": format!("{arn}:$LATEST"),
-            "condition": "RetriesExhausted",
-            "approximateInvokeCount": report.attempts,
-        },
-        "requestPayload": payload,
-        "responseContext": {
-            "statusCode": 200,
-            "executedVersion": "$LATEST",
-            "functionError": "Unhandled",
-        },
-        "responsePayload": report.response,
-    })
-}
-
-/// A random id in the UUID layout Lambda uses for request ids.
-pub(crate) fn request_id() -> String {
-    let a = fastrand::u64(..);
-    let b = fastrand::u64(..);
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0x0fff,
-        (b >> 48) & 0x3fff | 0x8000,
-        b & 0xffff_ffff_ffff
-    )
-}
 
 /// Sends `body` to a template queue; returns the message id.
 pub(crate) async fn send_message(
@@ -490,6 +288,7 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
     use super::*;
+    use std::time::Duration;
 
     fn message(id: &str) -> Message {
         Message::builder().message_id(id).body("{}").build()
@@ -523,13 +322,5 @@ mod tests {
             )
             .is_empty()
         );
-    }
-
-    #[test]
-    fn request_ids_look_like_lambdas() {
-        let id = request_id();
-        assert_eq!(id.len(), 36);
-        assert_eq!(id.matches('-').count(), 4);
-        assert_ne!(id, request_id());
     }
 }
