@@ -1,30 +1,20 @@
 //! An SQS event source without `FunctionResponseTypes: [ReportBatchItemFailures]`: `localbus
 //! routes` and `send` warn about it, and `send` settles the batch as Lambda does, on the
 //! invocation's result alone, so the record the function reported failed is deleted with its
-//! batch and reported lost. Runs the real shipping bootstrap (built by
-//! `scripts/build-functions.sh` into target/lambda) under the Lambda Runtime Interface Emulator
-//! against moto.
+//! batch and reported lost. Runs the real shipping bootstrap (built for this machine by
+//! `scripts/build-host-bootstraps.sh`, refused when older than its sources) under the Lambda
+//! Runtime Interface Emulator against moto.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{functions_dir, localbus, root};
 use eventbridge_lambda_testing::MotoServer;
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 const FIXTURE: &str =
     "shared/localbus/tests/fixtures/shipping-without-report-batch-item-failures.yaml";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn localbus(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_localbus"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
@@ -51,12 +41,7 @@ fn routes_warns_about_an_sqs_event_source_without_the_response_type() {
 
 #[test]
 fn send_warns_and_reports_the_failed_record_lambda_deletes_as_lost() {
-    let functions = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../lambda");
-    assert!(
-        functions.join("shipping/bootstrap").is_file(),
-        "no bootstraps in {}: run scripts/test.sh (scripts/build-functions.sh builds them)",
-        functions.display()
-    );
+    let functions = functions_dir();
     let moto = MotoServer::shared();
     // An OrderCreated without items, which the function rejects, next to a good one: one batch
     // with one failed record, so the function's invocation succeeds with a partial response.

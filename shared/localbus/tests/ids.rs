@@ -1,33 +1,20 @@
 //! `localbus send` gives every put a new event id, as PutEvents does, so a file sent twice is two
 //! events that only a business key recognises as one; `--keep-ids` replays the same event. Runs
-//! the real bootstraps (built by `scripts/build-functions.sh` into target/lambda) under the
-//! Lambda Runtime Interface Emulator against moto.
+//! the real bootstraps (built for this machine by `scripts/build-host-bootstraps.sh`, refused
+//! when older than their sources) under the Lambda Runtime Interface Emulator against moto.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{functions_dir, root};
 use eventbridge_lambda_testing::{MotoServer, get_item};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 const ORDER: &str = "file://events/order-created.json";
 const FILE_ID: &str = "f6fadfa7-e5c1-4b62-9362-da5cc13da58a";
 const ORDER_ID: &str = "8d1f0c5e-3b0a-4d1e-9f57-2f1c3a7b9e10";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Where cargo-lambda put the bootstraps of this target directory.
-fn functions_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../lambda");
-    assert!(
-        dir.join("shipping/bootstrap").is_file(),
-        "no bootstraps in {}: run scripts/test.sh (scripts/build-functions.sh builds them)",
-        dir.display()
-    );
-    dir
-}
 
 /// `localbus send` of the sample order twice on OrdersBus into the shared moto, as `stack` of
 /// `stage`; the JSON report. The tests run in parallel, so each takes its own stage: the queues

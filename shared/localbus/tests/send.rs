@@ -5,58 +5,12 @@
 //! in moto itself through the real SDK clients.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use eventbridge_lambda_testing::{MotoServer, fresh_bootstrap, get_item};
+mod common;
+
+use common::{functions_dir, json, localbus_with_functions as localbus, root};
+use eventbridge_lambda_testing::{MotoServer, get_item};
 use serde_json::Value;
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Where the host-processor bootstraps of every function are (cargo's `target/debug`), once
-/// each one is checked to be newer than its sources: a test of an old binary would pass or fail
-/// for code that no longer exists.
-fn functions_dir() -> PathBuf {
-    static CHECKED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    CHECKED
-        .get_or_init(|| {
-            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../debug");
-            let functions = std::fs::read_dir(root().join("functions")).unwrap();
-            for function in functions {
-                let name = function.unwrap().file_name().into_string().unwrap();
-                fresh_bootstrap(
-                    &dir.join(&name),
-                    &[&format!("functions/{name}")],
-                    "bash scripts/build-host-bootstraps.sh",
-                )
-                .unwrap_or_else(|error| panic!("{error}"));
-            }
-            dir
-        })
-        .clone()
-}
-
-fn localbus(args: &[&str]) -> Output {
-    let functions = functions_dir();
-    Command::new(env!("CARGO_BIN_EXE_localbus"))
-        .current_dir(root())
-        .args(args)
-        .arg("--functions-dir")
-        .arg(&functions)
-        .output()
-        .unwrap()
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
-        panic!(
-            "not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
+use std::process::Command;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

@@ -1,0 +1,69 @@
+//! What the end-to-end tests of `localbus` share: the repository root, the host bootstraps
+//! (checked to be newer than their sources), and running the `localbus` binary.
+// Each test file uses the helpers it needs.
+#![allow(dead_code)]
+
+use eventbridge_lambda_testing::fresh_bootstrap;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The repository root, where `localbus` finds `template.yaml`.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Where the host-processor bootstraps of every function are (cargo's `target/debug`), once
+/// each one is checked to be newer than its sources: a test of an old binary would pass or fail
+/// for code that no longer exists.
+pub fn functions_dir() -> PathBuf {
+    static CHECKED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CHECKED
+        .get_or_init(|| {
+            let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../debug");
+            let functions = std::fs::read_dir(root().join("functions")).unwrap();
+            for function in functions {
+                let name = function.unwrap().file_name().into_string().unwrap();
+                fresh_bootstrap(
+                    &dir.join(&name),
+                    &[&format!("functions/{name}")],
+                    "bash scripts/build-host-bootstraps.sh",
+                )
+                .unwrap_or_else(|error| panic!("{error}"));
+            }
+            dir
+        })
+        .clone()
+}
+
+/// Runs `localbus` from the repository root with `args`.
+pub fn localbus(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_localbus"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs `localbus` with `args` against the checked bootstraps (`--functions-dir`).
+pub fn localbus_with_functions(args: &[&str]) -> Output {
+    let functions = functions_dir();
+    Command::new(env!("CARGO_BIN_EXE_localbus"))
+        .current_dir(root())
+        .args(args)
+        .arg("--functions-dir")
+        .arg(&functions)
+        .output()
+        .unwrap()
+}
+
+/// The JSON report on stdout, or a panic showing both streams.
+pub fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
