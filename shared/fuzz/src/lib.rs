@@ -11,12 +11,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{DateTime, Utc};
-use eventbridge_lambda::{Context, Detail, Dispatcher, Event};
+use eventbridge_lambda::{Context, Detail, Dispatcher, Event, MemoryStore};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::collections::HashSet;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 /// One SQS message, as far as the dispatcher reads it.
 #[derive(Deserialize)]
@@ -73,7 +74,11 @@ pub fn event<T: Detail>(envelope: Envelope<'_>) -> Option<Event<T>> {
     let detail = envelope.detail?;
     let time = match envelope.time {
         None => None,
-        Some(text) => Some(DateTime::parse_from_rfc3339(&text).ok()?.with_timezone(&Utc)),
+        Some(text) => Some(
+            DateTime::parse_from_rfc3339(&text)
+                .ok()?
+                .with_timezone(&Utc),
+        ),
     };
     if !detail.get().starts_with('{') || !T::accepts(&source, &detail_type) {
         return None;
@@ -131,15 +136,17 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// Runs `payload` through a fresh [`Dispatcher`] (in-memory de-duplication) whose handler records
-/// every event and succeeds.
+/// Runs `payload` through a fresh [`Dispatcher`] (in-memory de-duplication, with room for more
+/// events than an input of the fuzzer's `-max_len` can hold) whose handler records every event
+/// and succeeds.
 pub fn dispatch<T: Detail>(payload: &[u8]) -> Invocation<T> {
     let handled = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&handled);
     let dispatcher = Dispatcher::new(move |event: Event<T>, _: Context| {
         seen.lock().unwrap().push(event);
         async { Ok::<(), std::convert::Infallible>(()) }
-    });
+    })
+    .with_store(Arc::new(MemoryStore::new(256, Duration::from_secs(3600))));
     let response = runtime()
         .block_on(dispatcher.invoke(payload, Context::default()))
         .map(|response| {
