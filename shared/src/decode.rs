@@ -4,31 +4,22 @@
 //! read first with the detail kept as raw JSON, then the detail type is checked against `T` and
 //! only then is the detail decoded. No step panics; every failure is a [`DecodeError`].
 //!
-//! Faster readers give the same result, tried in this order:
-//!
-//! 1. an SQS event is read by a one-pass reader that unescapes each message body (a JSON string)
-//!    into a buffer reused across batches; each body is then decoded as below;
-//! 2. when the detail's type does not depend on `source` and `detail-type` (every
-//!    [`TypedDetail`](crate::TypedDetail)), a one-pass envelope reader copies the envelope's
-//!    strings straight from the payload and decodes the detail in place
-//!    ([`Detail::decode_from`]), with its own small deserializer or else serde_json;
-//! 3. otherwise serde_json reads the envelope in one pass, decoding the detail in place when
-//!    `source` and `detail-type` come before it and `T` accepts them.
-//!
-//! Each of them only ever *succeeds* with the value the two steps would give (the tests in
-//! `decode/tests.rs` compare them on several thousand payloads); on any failure, or anything they
-//! do not handle, the next one reads the payload, and the two steps, last, produce the error.
+//! One faster reader stands in front of it, for the SQS event that wraps events delivered through a
+//! queue (`{"Records": [...]}`): each message body is an EventBridge event written as a JSON
+//! string, and the reader unescapes every body in the scan that finds its end, into a buffer
+//! reused across batches (`decode/sqs.rs`). It only ever succeeds with the records serde_json
+//! would read; on anything it does not expect it gives up, and serde_json reads the payload. Each
+//! body is then decoded in the two steps above. `shared/fuzz` holds it to the plain serde_json
+//! decoding; `docs/benchmarks.md` says why it is the only one (the one-pass envelope reader, the
+//! in-place detail deserializer and the one-pass serde envelope visitor each saved under 20% of a
+//! delivery's per-event cost, and were removed).
 use crate::{Detail, Event};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
-use std::marker::PhantomData;
 
-mod de;
-mod envelope;
 mod json;
 mod sqs;
 #[cfg(test)]
@@ -136,51 +127,8 @@ impl fmt::Display for EventId {
     }
 }
 
-/// The envelope with every field optional, as either path reads it: `records` is an SQS event's
-/// `Records` (so that one parse tells the delivery mode and reads the envelope), `detail` is
-/// decoded in place or kept raw.
-pub(crate) struct Envelope<'a, T, R> {
-    records: Option<R>,
-    version: Option<String>,
-    id: Option<String>,
-    detail_type: Option<String>,
-    source: Option<String>,
-    account: Option<String>,
-    time: Option<Cow<'a, str>>,
-    region: Option<String>,
-    replay_name: Option<String>,
-    resources: Option<Vec<String>>,
-    detail: Option<DetailSlot<'a, T>>,
-}
-
-impl<T, R> Envelope<'_, T, R> {
-    fn empty() -> Self {
-        Self {
-            records: None,
-            version: None,
-            id: None,
-            detail_type: None,
-            source: None,
-            account: None,
-            time: None,
-            region: None,
-            replay_name: None,
-            resources: None,
-            detail: None,
-        }
-    }
-}
-
-/// The detail as the envelope parse left it.
-enum DetailSlot<'a, T> {
-    /// Captured as raw JSON, decoded (or rejected) by [`finish`].
-    Raw(&'a RawValue),
-    /// Decoded in place by [`Detail::decode_from`]: a JSON object of an accepted type.
-    Decoded(T),
-}
-
-/// The two-step path's envelope (the reference behaviour): every field optional, the detail
-/// unparsed.
+/// The envelope as the first step reads it: every field optional, the detail unparsed, and
+/// `Records` read too, so that one parse tells an SQS event from a direct one.
 #[derive(Deserialize)]
 struct RawEnvelope<'a> {
     #[serde(default, rename = "Records", borrow)]
@@ -205,24 +153,6 @@ struct RawEnvelope<'a> {
     resources: Option<Vec<String>>,
     #[serde(default, borrow)]
     detail: Option<&'a RawValue>,
-}
-
-impl<'a> RawEnvelope<'a> {
-    fn into_envelope<T>(self) -> Envelope<'a, T, Vec<SqsRecord<'a>>> {
-        Envelope {
-            records: self.records,
-            version: self.version,
-            id: self.id,
-            detail_type: self.detail_type,
-            source: self.source,
-            account: self.account,
-            time: self.time,
-            region: self.region,
-            replay_name: self.replay_name,
-            resources: self.resources,
-            detail: self.detail.map(DetailSlot::Raw),
-        }
-    }
 }
 
 /// The parts of an SQS message the dispatcher reads, as the two-step path reads them (the body is
@@ -276,14 +206,7 @@ pub fn decode_event<T: Detail>(payload: &[u8]) -> Result<Event<T>, DecodeError> 
 
 /// [`decode_event`] for text that is already known to be UTF-8 (an SQS message body).
 pub(crate) fn decode_str<T: Detail>(text: &str) -> Result<Event<T>, DecodeError> {
-    if let Some(envelope) = envelope::read::<T>(text) {
-        return finish(envelope);
-    }
-    match read_fast::<T, IgnoredAny>(text) {
-        // A payload with `Records` is left to the two-step path, which reads them.
-        Ok(envelope) if envelope.records.is_none() => finish(envelope),
-        _ => finish(read_envelope_str(text)?.into_envelope()),
-    }
+    finish(read_envelope_str(text)?)
 }
 
 /// Reads a Lambda payload in whichever delivery mode it is: one event, decoded, or an SQS batch.
@@ -295,14 +218,7 @@ pub(crate) fn decode_payload<T: Detail>(payload: &[u8]) -> Payload<'_, T> {
     if let Some(batch) = sqs::read_batch(text) {
         return Payload::Batch(batch);
     }
-    if let Some(envelope) = envelope::read::<T>(text) {
-        return Payload::Direct(finish(envelope));
-    }
-    match read_fast::<T, IgnoredAny>(text) {
-        Ok(envelope) if envelope.records.is_none() => return Payload::Direct(finish(envelope)),
-        _ => {}
-    }
-    // The two-step path: an SQS event the one-pass reader left alone, or any failure.
+    // An SQS event the one-pass reader left alone, or a direct event.
     match read_envelope_str(text) {
         Err(error) => Payload::Direct(Err(error)),
         Ok(mut envelope) => match envelope.records.take() {
@@ -311,7 +227,7 @@ pub(crate) fn decode_payload<T: Detail>(payload: &[u8]) -> Payload<'_, T> {
                     (record.message_id, record.body, record.event_source_arn)
                 })))
             }
-            None => Payload::Direct(finish(envelope.into_envelope())),
+            None => Payload::Direct(finish(envelope)),
         },
     }
 }
@@ -331,172 +247,9 @@ fn read_envelope_str(text: &str) -> Result<RawEnvelope<'_>, DecodeError> {
     serde_json::from_str(text).map_err(|error| classify_envelope_error(text.as_bytes(), error))
 }
 
-/// Reads the envelope in one pass, decoding an accepted detail in place. Succeeds only when the
-/// two-step path would read the same fields (it is stricter: a repeated field or a `time` with
-/// escapes, for instance, is an error here), so its errors are never reported.
-fn read_fast<'a, T: Detail, R: Deserialize<'a>>(
-    text: &'a str,
-) -> Result<Envelope<'a, T, R>, serde_json::Error> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let envelope = (&mut deserializer).deserialize_map(EnvelopeVisitor(PhantomData))?;
-    deserializer.end()?;
-    Ok(envelope)
-}
-
-/// The envelope's field names.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Key {
-    Records,
-    Version,
-    Id,
-    DetailType,
-    Source,
-    Account,
-    Time,
-    Region,
-    ReplayName,
-    Resources,
-    Detail,
-    Other,
-}
-
-impl Key {
-    /// The field named `name` (both envelope readers, serde's and [`envelope`]'s, use this).
-    fn of(name: &str) -> Key {
-        match name {
-            "Records" => Key::Records,
-            "version" => Key::Version,
-            "id" => Key::Id,
-            "detail-type" => Key::DetailType,
-            "source" => Key::Source,
-            "account" => Key::Account,
-            "time" => Key::Time,
-            "region" => Key::Region,
-            "replay-name" => Key::ReplayName,
-            "resources" => Key::Resources,
-            "detail" => Key::Detail,
-            _ => Key::Other,
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_identifier(KeyVisitor)
-    }
-}
-
-struct KeyVisitor;
-
-impl Visitor<'_> for KeyVisitor {
-    type Value = Key;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str("a field name")
-    }
-
-    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Key, E> {
-        Ok(Key::of(name))
-    }
-}
-
-/// Reads an envelope object (only an object: the two-step path's other forms are left to it).
-struct EnvelopeVisitor<T, R>(PhantomData<fn() -> (T, R)>);
-
-impl<'de, T: Detail, R: Deserialize<'de>> Visitor<'de> for EnvelopeVisitor<T, R> {
-    type Value = Envelope<'de, T, R>;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str("an EventBridge event")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut envelope = Envelope::empty();
-        let mut seen = 0u16;
-        while let Some(key) = map.next_key::<Key>()? {
-            if key != Key::Other {
-                let bit = 1 << key as u16;
-                if seen & bit != 0 {
-                    return Err(A::Error::custom("repeated field"));
-                }
-                seen |= bit;
-            }
-            match key {
-                Key::Records => envelope.records = map.next_value::<Option<R>>()?,
-                Key::Version => envelope.version = map.next_value()?,
-                Key::Id => envelope.id = map.next_value()?,
-                Key::DetailType => envelope.detail_type = map.next_value()?,
-                Key::Source => envelope.source = map.next_value()?,
-                Key::Account => envelope.account = map.next_value()?,
-                Key::Time => envelope.time = map.next_value::<Option<&str>>()?.map(Cow::Borrowed),
-                Key::Region => envelope.region = map.next_value()?,
-                Key::ReplayName => envelope.replay_name = map.next_value()?,
-                Key::Resources => envelope.resources = map.next_value()?,
-                Key::Detail => {
-                    let inline = match (&envelope.source, &envelope.detail_type) {
-                        (Some(source), Some(detail_type)) => T::accepts(source, detail_type)
-                            .then_some((source.as_str(), detail_type.as_str())),
-                        // `detail` before the type fields: `finish` checks them.
-                        _ => T::DECODE_IGNORES_TYPE.then_some(("", "")),
-                    };
-                    envelope.detail = match inline {
-                        Some((source, detail_type)) => map
-                            .next_value_seed(InlineDetail::<T> {
-                                source,
-                                detail_type,
-                                detail: PhantomData,
-                            })?
-                            .map(DetailSlot::Decoded),
-                        None => map.next_value::<Option<&RawValue>>()?.map(DetailSlot::Raw),
-                    };
-                }
-                Key::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(envelope)
-    }
-}
-
-/// Decodes an accepted detail in place; `null` is an absent detail, as for `Option<&RawValue>`.
-struct InlineDetail<'s, T> {
-    source: &'s str,
-    detail_type: &'s str,
-    detail: PhantomData<fn() -> T>,
-}
-
-impl<'de, T: Detail> DeserializeSeed<'de> for InlineDetail<'_, T> {
-    type Value = Option<T>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<T>, D::Error> {
-        deserializer.deserialize_option(self)
-    }
-}
-
-impl<'de, T: Detail> Visitor<'de> for InlineDetail<'_, T> {
-    type Value = Option<T>;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str("an event detail")
-    }
-
-    fn visit_none<E: serde::de::Error>(self) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<Option<T>, E> {
-        Ok(None)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<T>, D::Error> {
-        T::decode_from(self.source, self.detail_type, deserializer).map(Some)
-    }
-}
-
-/// Checks the envelope and decodes the detail when it is still raw (second step).
-fn finish<T: Detail, R>(envelope: Envelope<'_, T, R>) -> Result<Event<T>, DecodeError> {
-    let Envelope {
+/// Checks the envelope, then the detail type, then decodes the detail (second step).
+fn finish<T: Detail>(envelope: RawEnvelope<'_>) -> Result<Event<T>, DecodeError> {
+    let RawEnvelope {
         version,
         id,
         detail_type,
@@ -532,10 +285,7 @@ fn finish<T: Detail, R>(envelope: Envelope<'_, T, R>) -> Result<Event<T>, Decode
             reason,
         })?),
     };
-    // A detail decoded in place is an object.
-    if let DetailSlot::Raw(raw) = detail
-        && let Some(found) = non_object_kind(raw)
-    {
+    if let Some(found) = non_object_kind(detail) {
         return Err(DecodeError::DetailNotObject {
             id: event_id(),
             found,
@@ -549,16 +299,11 @@ fn finish<T: Detail, R>(envelope: Envelope<'_, T, R>) -> Result<Event<T>, Decode
             expected: T::expected(),
         });
     }
-    let detail = match detail {
-        DetailSlot::Decoded(detail) => detail,
-        DetailSlot::Raw(raw) => {
-            T::decode(&source, &detail_type, raw).map_err(|error| DecodeError::Detail {
-                id: event_id(),
-                detail_type: detail_type.clone(),
-                error,
-            })?
-        }
-    };
+    let detail = T::decode(&source, &detail_type, detail).map_err(|error| DecodeError::Detail {
+        id: event_id(),
+        detail_type: detail_type.clone(),
+        error,
+    })?;
     Ok(Event {
         version: version.unwrap_or_else(|| "0".to_owned()),
         id,

@@ -1,5 +1,4 @@
-//! A small, strict JSON scanner for the one-pass readers ([`super::sqs`], [`super::envelope`],
-//! [`super::de`]).
+//! A small, strict JSON scanner for the one-pass SQS reader ([`super::sqs`]).
 //!
 //! Every method returns `None` as soon as the text is not what it expects, or not valid JSON, or
 //! valid JSON that it does not handle (a caller then reads the payload with serde_json, which
@@ -77,42 +76,6 @@ impl<'a> Reader<'a> {
                 } else {
                     Cow::Borrowed(token.get(1..token.len() - 1)?)
                 }))
-            }
-            b'n' => self.literal(b"null").map(|()| None),
-            _ => None,
-        }
-    }
-
-    /// A string or `null`, as an owned `String`.
-    #[inline]
-    pub(super) fn optional_string(&mut self) -> Option<Option<String>> {
-        Some(self.optional_str()?.map(Cow::into_owned))
-    }
-
-    /// An array of strings, or `null`.
-    pub(super) fn optional_strings(&mut self) -> Option<Option<Vec<String>>> {
-        match self.peek()? {
-            b'[' => {
-                self.pos += 1;
-                let mut strings = Vec::new();
-                if self.peek()? == b']' {
-                    self.pos += 1;
-                    return Some(Some(strings));
-                }
-                loop {
-                    if self.peek()? != b'"' {
-                        return None;
-                    }
-                    strings.push(self.optional_string()??);
-                    match self.peek()? {
-                        b',' => self.pos += 1,
-                        b']' => {
-                            self.pos += 1;
-                            return Some(Some(strings));
-                        }
-                        _ => return None,
-                    }
-                }
             }
             b'n' => self.literal(b"null").map(|()| None),
             _ => None,

@@ -1,5 +1,5 @@
-//! The one-pass readers against the two-step reference (`RawEnvelope` + `finish`): on every
-//! payload, the same event or the same error.
+//! The one-pass SQS reader against the two-step reference (`RawEnvelope` + `finish`): on every
+//! payload, the same records, and each body the same event or the same error.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use super::*;
@@ -9,7 +9,7 @@ use std::fmt::Debug;
 
 /// The original two-step decoding of one event.
 fn reference<T: Detail>(text: &str) -> Result<Event<T>, DecodeError> {
-    finish(read_envelope_str(text)?.into_envelope())
+    finish(read_envelope_str(text)?)
 }
 
 /// An outcome in comparable form (errors by their `Debug` text, which includes serde's).
@@ -18,21 +18,6 @@ fn outcome<T: Debug>(result: &Result<Event<T>, DecodeError>) -> String {
         Ok(event) => format!("Ok({event:?})"),
         Err(error) => format!("Err({error:?}) {error}"),
     }
-}
-
-fn assert_same_event<T: Detail + Debug>(text: &str) {
-    assert_eq!(
-        outcome(&decode_str::<T>(text)),
-        outcome(&reference::<T>(text)),
-        "payload: {text}"
-    );
-}
-
-fn assert_same_event_all_types(text: &str) {
-    assert_same_event::<OrderCreated>(text);
-    assert_same_event::<InstanceStateChange>(text);
-    assert_same_event::<CleanRoomsEvent>(text);
-    assert_same_event::<Value>(text);
 }
 
 const DETAIL: &str = r#"{"order_id":"o-1","customer_email":"customer@example.com","items":[{"sku":"ABC","quantity":2},{"sku":"XYZ","quantity":1}],"timestamp":"2023-10-27T10:00:00Z"}"#;
@@ -230,45 +215,12 @@ fn payloads() -> Vec<String> {
 }
 
 #[test]
-fn one_pass_decoding_gives_the_two_step_result() {
+fn direct_payloads_are_read_by_serde_json() {
     for payload in payloads() {
-        assert_same_event_all_types(&payload);
+        assert!(sqs::read_batch(&payload).is_none(), "{payload}");
+        assert_same_payload_all_types(&payload);
     }
-}
-
-#[test]
-fn one_pass_readers_handle_the_common_forms() {
-    let payload = event(&[]);
-    assert!(envelope::read::<OrderCreated>(&payload).is_some());
-    assert!(envelope::read::<Value>(&payload).is_some());
-    assert!(
-        envelope::read::<CleanRoomsEvent>(&payload).is_none(),
-        "its decoding depends on the detail-type"
-    );
-    let sorted: Value = serde_json::from_str(&payload).unwrap();
-    assert!(envelope::read::<OrderCreated>(&sorted.to_string()).is_some());
-    assert!(
-        envelope::read::<OrderCreated>(&serde_json::to_string_pretty(&sorted).unwrap()).is_some()
-    );
-    assert!(matches!(
-        read_fast::<CleanRoomsEvent, IgnoredAny>(&payload),
-        Ok(Envelope {
-            detail: Some(DetailSlot::Raw(_)),
-            ..
-        })
-    ));
-    // The detail decodes in place, floats included.
-    let mut reader = json::Reader::new(DETAIL);
-    let detail =
-        OrderCreated::decode_from("", "", &mut de::Deserializer::new(&mut reader)).unwrap();
-    assert_eq!(
-        detail,
-        serde_json::from_str::<OrderCreated>(DETAIL).unwrap()
-    );
-    let probe = r#"{"float":-1.5e-3,"signed":-2,"kind":"Plain","pair":[1,"x"]}"#;
-    let mut reader = json::Reader::new(probe);
-    assert!(Probe::decode_from("", "", &mut de::Deserializer::new(&mut reader)).is_ok());
-    let event = decode_str::<OrderCreated>(&payload).unwrap();
+    let event = decode_str::<OrderCreated>(&event(&[])).unwrap();
     assert_eq!(event.detail.items.len(), 2);
     assert_eq!(event.time, Some("2023-10-27T10:00:00Z".parse().unwrap()));
 }
@@ -280,8 +232,9 @@ fn the_sample_events_decode_the_same_way() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|ext| ext == "json") {
             let text = std::fs::read_to_string(&path).unwrap();
-            assert_same_event_all_types(&text);
-            assert_same_payload::<OrderCreated>(&text);
+            assert_same_payload_all_types(&text);
+            let body = serde_json::to_string(&text).unwrap();
+            assert_same_payload_all_types(&sqs(&[record(&body)]));
         }
     }
 }
@@ -338,10 +291,7 @@ fn reference_payload<T: Detail + Debug>(text: &str) -> String {
     match read_envelope_str(text) {
         Err(error) => format!("direct {}", outcome::<T>(&Err(error))),
         Ok(mut envelope) => match envelope.records.take() {
-            None => format!(
-                "direct {}",
-                outcome(&finish::<T, _>(envelope.into_envelope()))
-            ),
+            None => format!("direct {}", outcome(&finish::<T>(envelope))),
             Some(records) => records
                 .iter()
                 .map(|record| {
@@ -366,6 +316,13 @@ fn assert_same_payload<T: Detail + Debug>(text: &str) {
         reference_payload::<T>(text),
         "payload: {text}"
     );
+}
+
+fn assert_same_payload_all_types(text: &str) {
+    assert_same_payload::<OrderCreated>(text);
+    assert_same_payload::<InstanceStateChange>(text);
+    assert_same_payload::<CleanRoomsEvent>(text);
+    assert_same_payload::<Value>(text);
 }
 
 fn sqs(records: &[String]) -> String {
@@ -555,160 +512,5 @@ fn random_bodies_are_unescaped_as_serde_json_unescapes_them() {
             (Some(_), Err(error)) => panic!("{token}: accepted, but serde_json says {error}"),
         }
         assert_same_payload::<OrderCreated>(&payload);
-    }
-}
-
-/// A detail exercising every kind of value the in-place deserializer meets (and those it leaves
-/// to serde_json).
-#[derive(Debug, serde::Deserialize)]
-#[allow(dead_code)] // the fields are read through `Debug`
-struct Probe {
-    #[serde(default)]
-    text: Option<String>,
-    #[serde(default)]
-    borrowed: Option<std::borrow::Cow<'static, str>>,
-    #[serde(default)]
-    unsigned: Option<u64>,
-    #[serde(default)]
-    signed: Option<i64>,
-    #[serde(default)]
-    small: Option<i8>,
-    #[serde(default)]
-    wide: Option<u128>,
-    #[serde(default)]
-    float: Option<f64>,
-    #[serde(default)]
-    single: Option<f32>,
-    #[serde(default)]
-    character: Option<char>,
-    #[serde(default)]
-    flag: Option<bool>,
-    #[serde(default)]
-    kind: Option<Kind>,
-    #[serde(default)]
-    counts: Option<std::collections::BTreeMap<u32, u8>>,
-    #[serde(default)]
-    names: Option<std::collections::BTreeMap<String, Vec<Option<u8>>>>,
-    #[serde(default)]
-    pair: Option<(u8, String)>,
-    #[serde(default)]
-    unit: Option<()>,
-    #[serde(default)]
-    nested: Option<Box<Probe>>,
-    #[serde(default)]
-    raw: Option<Box<serde_json::value::RawValue>>,
-    #[serde(default)]
-    any: Option<Value>,
-}
-
-#[derive(Debug, serde::Deserialize)]
-#[allow(dead_code)]
-enum Kind {
-    Plain,
-    #[serde(rename = "é")]
-    Accented,
-    Newtype(u8),
-    Record {
-        x: u8,
-    },
-}
-
-impl crate::TypedDetail for Probe {
-    const SOURCE: &'static str = "probe";
-    const DETAIL_TYPE: &'static str = "Probe";
-}
-
-#[test]
-fn in_place_details_are_decoded_as_serde_json_decodes_them() {
-    let values = [
-        r#""text""#,
-        r#""with \"escapes\" \u00e9""#,
-        "0",
-        "-0",
-        "7",
-        "-7",
-        "127",
-        "128",
-        "-129",
-        "1e2",
-        "1E+2",
-        "1.5",
-        "-1.5e-3",
-        "0.1",
-        "18446744073709551615",
-        "18446744073709551616",
-        "-9223372036854775808",
-        "-9223372036854775809",
-        "123456789012345678901234567890",
-        "true",
-        "false",
-        "null",
-        "[]",
-        "{}",
-        "[1,null,3]",
-        "[1,2,]",
-        r#"{"a":[1,{"b":null}],"c":"d"}"#,
-        r#"{"1":2,"3":4}"#,
-        r#"{"x":[1,2],"y":[]}"#,
-        r#"[7,"seven"]"#,
-        r#"[7,"seven",8]"#,
-        r#""Plain""#,
-        r#""\u00e9""#,
-        r#""é""#,
-        r#""Other""#,
-        r#"{"Newtype":3}"#,
-        r#"{"Record":{"x":1}}"#,
-        r#""x""#,
-        r#""xy""#,
-        r#"{"text":"inner","nested":{"unsigned":1}}"#,
-        r#"{ "text" : "spaced" , "flag" : true }"#,
-        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
-        "01",
-        "-",
-        "1.",
-        "tru",
-    ];
-    let fields = [
-        "text",
-        "borrowed",
-        "unsigned",
-        "signed",
-        "small",
-        "wide",
-        "float",
-        "single",
-        "character",
-        "flag",
-        "kind",
-        "counts",
-        "names",
-        "pair",
-        "unit",
-        "nested",
-        "raw",
-        "any",
-        "unknown",
-    ];
-    let mut details = vec![
-        "{}".to_owned(),
-        "[]".to_owned(),
-        r#"{"text":"a","text":"b"}"#.to_owned(),
-    ];
-    for field in fields {
-        for value in values {
-            details.push(format!("{{\"{field}\":{value}}}"));
-            details.push(format!(
-                "{{\"text\":\"before\",\"{field}\":{value},\"flag\":false}}"
-            ));
-        }
-    }
-    for detail in &details {
-        let payload = format!(
-            r#"{{"version":"0","id":"e-1","detail-type":"Probe","source":"probe","detail":{detail}}}"#
-        );
-        assert_same_event::<Probe>(&payload);
-        assert_same_event::<Value>(&payload);
-        let body = serde_json::to_string(&payload).unwrap();
-        assert_same_payload::<Probe>(&sqs(&[record(&body)]));
     }
 }
