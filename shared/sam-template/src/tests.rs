@@ -211,6 +211,10 @@ fn functions_are_built_from_their_crates_with_their_environment() {
             "DEDUP_EXPIRY_SECONDS".into(),
             Expr::Literal("108000".into()),
         );
+        expected_env.insert(
+            "POWERTOOLS_METRICS_NAMESPACE".into(),
+            Expr::Sub("ShopEvents-${Stage}".into()),
+        );
         assert_eq!(f.environment, expected_env, "{id}");
     }
     for id in ["AuditFunction", "EmailFunction", "InventoryFunction"] {
