@@ -4,41 +4,16 @@
 
 use eventbridge_lambda::logging::{JsonLayer, json_subscriber};
 use eventbridge_lambda::{Context, Dispatcher, Event, OrderCreated};
+use eventbridge_lambda_testing::JsonLines;
 use serde_json::{Map, Value, json};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 
-/// A writer shared with the test, which reads what was written.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().write(bytes)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    /// Every line, each parsed as one JSON object.
-    fn lines(&self) -> Vec<Map<String, Value>> {
-        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
-        assert!(
-            text.ends_with('\n'),
-            "every line ends with a newline: {text:?}"
-        );
-        text.lines()
-            .map(|line| match serde_json::from_str(line) {
-                Ok(Value::Object(object)) => object,
-                other => panic!("not a JSON object: {line} ({other:?})"),
-            })
-            .collect()
-    }
+/// The lines written, of which there must be some.
+fn non_empty(lines: Vec<Map<String, Value>>) -> Vec<Map<String, Value>> {
+    assert!(!lines.is_empty(), "nothing was written");
+    lines
 }
 
 fn order_event(id: &str, order_id: &str) -> Value {
@@ -71,7 +46,7 @@ fn context(request_id: &str, trace_id: Option<&str>) -> Context {
 /// Runs `payloads` through one dispatcher, each in lambda_runtime's invocation span (as the
 /// runtime does), under the JSON subscriber with `level`; returns every line written.
 fn run(level: &str, payloads: &[(Vec<u8>, Context)]) -> Vec<Map<String, Value>> {
-    let buffer = Buffer::default();
+    let buffer = JsonLines::default();
     let writer = buffer.clone();
     let subscriber = json_subscriber(EnvFilter::new(level), move || writer.clone());
     let dispatcher = Dispatcher::new(logging_handler);
@@ -84,7 +59,7 @@ fn run(level: &str, payloads: &[(Vec<u8>, Context)]) -> Vec<Map<String, Value>> 
             let _ = runtime.block_on(dispatcher.invoke(payload, ctx.clone()).instrument(span));
         }
     });
-    buffer.lines()
+    non_empty(buffer.take())
 }
 
 fn text(line: &Map<String, Value>, key: &str) -> String {
@@ -216,7 +191,7 @@ fn at_warn_level_info_lines_are_dropped_but_warnings_keep_their_span_fields() {
 
 #[test]
 fn inner_spans_win_over_outer_ones_and_the_event_over_its_spans() {
-    let buffer = Buffer::default();
+    let buffer = JsonLines::default();
     let writer = buffer.clone();
     let subscriber = tracing_subscriber::registry().with(JsonLayer::new(move || writer.clone()));
     tracing::subscriber::with_default(subscriber, || {
@@ -231,9 +206,9 @@ fn inner_spans_win_over_outer_ones_and_the_event_over_its_spans() {
         let _inner = tracing::info_span!("inner", name = "inner", kind = "span").entered();
         tracing::info!(kind = "event", level = "not the level", "clash");
     });
-    let raw = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let raw = buffer.text();
     assert_eq!(raw.matches("\"level\":").count(), 1, "{raw}");
-    let lines = buffer.lines();
+    let lines = non_empty(buffer.take());
     assert_eq!(lines.len(), 1);
     let line = &lines[0];
     assert_eq!(text(line, "name"), "inner");

@@ -5,38 +5,9 @@
 use eventbridge_lambda::dispatch::EventHandler;
 use eventbridge_lambda::metrics::Metrics;
 use eventbridge_lambda::{Context, Dispatcher, Event, OrderCreated};
+use eventbridge_lambda_testing::JsonLines;
 use serde_json::{Map, Value, json};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// A writer shared with the test, which reads what was written.
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().write(bytes)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    /// Takes every line written so far, each parsed as one JSON object.
-    fn take_lines(&self) -> Vec<Map<String, Value>> {
-        let bytes = std::mem::take(&mut *self.0.lock().unwrap());
-        let text = String::from_utf8(bytes).unwrap();
-        assert!(text.is_empty() || text.ends_with('\n'), "{text:?}");
-        text.lines()
-            .map(|line| match serde_json::from_str(line) {
-                Ok(Value::Object(object)) => object,
-                other => panic!("not a JSON object: {line} ({other:?})"),
-            })
-            .collect()
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 #[error("out of stock for {0}")]
@@ -81,12 +52,12 @@ fn context(request_id: &str, trace_id: Option<&str>) -> Context {
 
 struct Harness<H> {
     dispatcher: Dispatcher<OrderCreated, H>,
-    buffer: Buffer,
+    buffer: JsonLines,
     runtime: tokio::runtime::Runtime,
 }
 
 fn harness() -> Harness<impl EventHandler<OrderCreated>> {
-    let buffer = Buffer::default();
+    let buffer = JsonLines::default();
     let metrics = Metrics::new("Shop", "inventory", buffer.clone());
     Harness {
         dispatcher: Dispatcher::new(handler).with_metrics(Some(metrics)),
@@ -102,7 +73,7 @@ impl<H: EventHandler<OrderCreated>> Harness<H> {
     /// Invokes once and returns the invocation's metric lines.
     fn invoke(&self, payload: &[u8], ctx: Context) -> Vec<Map<String, Value>> {
         let _ = self.runtime.block_on(self.dispatcher.invoke(payload, ctx));
-        self.buffer.take_lines()
+        self.buffer.take()
     }
 }
 
@@ -299,7 +270,7 @@ fn more_than_100_handler_durations_continue_on_further_lines() {
 
 #[test]
 fn metrics_are_off_without_a_namespace() {
-    let buffer = Buffer::default();
+    let buffer = JsonLines::default();
     let settings = |name: &str| (name == "POWERTOOLS_SERVICE_NAME").then(|| "inventory".to_owned());
     let metrics = Metrics::configured(settings, buffer.clone());
     assert!(metrics.is_none());
@@ -311,7 +282,7 @@ fn metrics_are_off_without_a_namespace() {
     runtime
         .block_on(dispatcher.invoke(order_event("e-1", "o-1").as_bytes(), context("req-1", None)))
         .unwrap();
-    assert!(buffer.take_lines().is_empty(), "nothing written");
+    assert!(buffer.take().is_empty(), "nothing written");
 
     let empty = |name: &str| (name == "POWERTOOLS_METRICS_NAMESPACE").then(String::new);
     assert!(

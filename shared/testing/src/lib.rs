@@ -23,12 +23,14 @@
 
 mod bootstrap;
 pub mod fault;
+mod json_lines;
 mod moto;
 mod rie;
 mod routing;
 
 pub use bootstrap::fresh_bootstrap;
 pub use fault::FaultServer;
+pub use json_lines::JsonLines;
 pub use moto::{MotoServer, create_table, get_item, sdk_config};
 pub use rie::{Invocation, Rie};
 pub use routing::routed_samples;
