@@ -199,6 +199,7 @@ pub fn plain_dispatch<T: Detail>(payload: &[u8]) -> Invocation<T> {
     let mut failures = Vec::new();
     let mut ids = HashSet::new();
     let mut fifo_blocked = false;
+    let count = records.len();
     for record in records {
         let message_id = record.message_id.unwrap_or_default();
         if fifo_blocked {
@@ -227,6 +228,14 @@ pub fn plain_dispatch<T: Detail>(payload: &[u8]) -> Invocation<T> {
                     .is_some_and(|arn| arn.ends_with(".fifo"));
             }
         }
+    }
+    // Every record failed: the invocation fails, so that the messages are redelivered even
+    // through a mapping without ReportBatchItemFailures.
+    if count > 0 && failures.len() == count {
+        return Invocation {
+            handled,
+            response: Err("SqsBatchFailed".to_owned()),
+        };
     }
     Invocation {
         handled,
