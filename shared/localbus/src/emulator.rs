@@ -164,6 +164,8 @@ impl FunctionProcess {
 pub(crate) struct Emulator {
     functions_dir: PathBuf,
     backend: Backend,
+    /// Set for every function after the template's own (see [`Emulator::with_variables`]).
+    variables: Vec<(String, String)>,
     running: Mutex<BTreeMap<String, Arc<FunctionProcess>>>,
 }
 
@@ -173,8 +175,27 @@ impl Emulator {
         Emulator {
             functions_dir,
             backend,
+            variables: Vec::new(),
             running: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Gives every function these environment variables too, after the template's (serve sets
+    /// `AWS_ENDPOINT_URL_EVENTBRIDGE` to itself).
+    pub(crate) fn with_variables(mut self, variables: Vec<(String, String)>) -> Emulator {
+        self.variables = variables;
+        self
+    }
+
+    /// Stops every running function (their emulators and bootstraps).
+    pub(crate) fn stop_all(&self) {
+        let running = std::mem::take(
+            &mut *self
+                .running
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        drop(running);
     }
 
     /// The default place of built bootstraps: cargo-lambda's `target/lambda`, under
@@ -294,6 +315,7 @@ impl Emulator {
             env.push(("AWS_SECRET_ACCESS_KEY".into(), "testing".into()));
             env.push(("AWS_SESSION_TOKEN".into(), "testing".into()));
         }
+        env.extend(self.variables.iter().cloned());
         Ok(env)
     }
 }

@@ -18,6 +18,7 @@ mod provision;
 mod publish;
 mod route;
 mod send;
+mod serve;
 mod session;
 mod stack;
 mod test_event_pattern;
@@ -50,6 +51,10 @@ enum Command {
     Send(send::Args),
     /// Invoke one function once with a payload, like `sam local invoke` (no Docker).
     Invoke(invoke::Args),
+    /// Serve a local EventBridge endpoint (AWS JSON 1.1) that any SDK, the AWS CLI and the
+    /// functions themselves publish to; events are delivered in the background with send's
+    /// rules, one line per delivery. Runs until Ctrl-C or SIGTERM.
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -61,5 +66,6 @@ fn main() -> ExitCode {
         Command::Route(args) => route::run_route(&args),
         Command::Send(args) => send::run(&args),
         Command::Invoke(args) => invoke::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }

@@ -245,8 +245,19 @@ pub(crate) fn route_matches(
     bus: &str,
     event: &Value,
 ) -> Result<Vec<RouteMatch>, String> {
-    let rules: Vec<&Rule> = template
-        .rules_on_bus(bus)
+    route_through(template, template.rules_on_bus(bus).collect(), bus, event)
+}
+
+/// Routes `event` through `rules` (those of the bus named `bus_name`; disabled ones are
+/// skipped).
+pub(crate) fn route_through(
+    template: &Template,
+    rules: Vec<&Rule>,
+    bus_name: &str,
+    event: &Value,
+) -> Result<Vec<RouteMatch>, String> {
+    let rules: Vec<&Rule> = rules
+        .into_iter()
         .filter(|rule| rule.state.is_enabled())
         .collect();
     let matcher = Matcher::new(
@@ -254,13 +265,12 @@ pub(crate) fn route_matches(
             .iter()
             .map(|rule| (rule.logical_id.clone(), rule.pattern_text())),
     )
-    .map_err(|error| format!("a rule on {bus} has an invalid pattern: {error}"))?;
+    .map_err(|error| format!("a rule on {bus_name} has an invalid pattern: {error}"))?;
     let bytes = serde_json::to_vec(event).map_err(|error| error.to_string())?;
     let matched = matcher
         .matching_names(&bytes)
         .map_err(|error| error.to_string())?;
     let ingestion_time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let bus_name = if bus == "default" { "default" } else { bus };
     let mut matches = Vec::new();
     for rule in rules
         .iter()

@@ -69,6 +69,15 @@ pub(crate) struct Session {
 impl Session {
     /// Reads the template and deploys it (see the module docs).
     pub(crate) async fn start(args: &DeployArgs) -> Result<Session, String> {
+        Session::start_with(args, Vec::new()).await
+    }
+
+    /// [`Session::start`], with more environment variables for every function (serve points
+    /// `AWS_ENDPOINT_URL_EVENTBRIDGE` back at itself).
+    pub(crate) async fn start_with(
+        args: &DeployArgs,
+        variables: Vec<(String, String)>,
+    ) -> Result<Session, String> {
         let template = Template::from_path(&args.template).map_err(|e| e.to_string())?;
         let functions_dir = args
             .functions_dir
@@ -109,7 +118,9 @@ impl Session {
                 template: Arc::new(template),
                 stack: Arc::new(stack),
                 config,
-                emulator: Arc::new(Emulator::new(functions_dir, Backend::Aws)),
+                emulator: Arc::new(
+                    Emulator::new(functions_dir, Backend::Aws).with_variables(variables),
+                ),
                 endpoint: format!("AWS ({region})"),
                 provisioned: None,
                 _moto: None,
@@ -150,12 +161,15 @@ impl Session {
             template: Arc::new(template),
             stack: Arc::new(stack),
             config,
-            emulator: Arc::new(Emulator::new(
-                functions_dir,
-                Backend::Local {
-                    endpoint: endpoint.clone(),
-                },
-            )),
+            emulator: Arc::new(
+                Emulator::new(
+                    functions_dir,
+                    Backend::Local {
+                        endpoint: endpoint.clone(),
+                    },
+                )
+                .with_variables(variables),
+            ),
             endpoint,
             provisioned: Some(provisioned),
             _moto: moto,

@@ -48,7 +48,7 @@ pub(crate) struct Args {
 }
 
 /// Why one test could not give a result.
-enum Failure {
+pub(crate) enum Failure {
     Pattern(PatternError),
     Event,
 }
@@ -123,7 +123,12 @@ fn result_line(result: bool) -> &'static str {
 }
 
 /// One TestEventPattern call.
-fn test(pattern: &str, event: &str, limits: &Limits, skip_envelope: bool) -> Result<bool, Failure> {
+pub(crate) fn test(
+    pattern: &str,
+    event: &str,
+    limits: &Limits,
+    skip_envelope: bool,
+) -> Result<bool, Failure> {
     check_event(event, skip_envelope)?;
     let pattern = Pattern::parse_with(pattern, limits).map_err(Failure::Pattern)?;
     pattern.matches(event).map_err(|_| Failure::Event)

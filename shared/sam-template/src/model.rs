@@ -26,6 +26,9 @@ pub struct Bus {
     pub name: Option<Expr>,
     /// Whether this is the account's default bus.
     pub is_default: bool,
+    /// `EventSourceName`: the partner event source a partner bus receives (its `Name` is the
+    /// same).
+    pub event_source_name: Option<Expr>,
 }
 
 /// The bus a rule is attached to.

@@ -125,6 +125,7 @@ pub(crate) fn buses(resources: &Resources<'_>) -> Result<Vec<Bus>, TemplateError
         logical_id: crate::DEFAULT_BUS.to_owned(),
         name: None,
         is_default: true,
+        event_source_name: None,
     }];
     for item in resources.of_type(&["AWS::Events::EventBus"]) {
         let (id, _, props) = item?;
@@ -132,6 +133,7 @@ pub(crate) fn buses(resources: &Resources<'_>) -> Result<Vec<Bus>, TemplateError
             logical_id: id.to_owned(),
             name: props.get("Name").map(Expr::from_json),
             is_default: false,
+            event_source_name: props.get("EventSourceName").map(Expr::from_json),
         });
     }
     Ok(buses)

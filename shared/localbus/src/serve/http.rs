@@ -1,0 +1,93 @@
+//! The HTTP side of serve: HTTP/1.1 on a loopback listener, one task per connection, each request
+//! answered by [`Api::call`] in AWS JSON 1.1 ([`super::protocol`]). No request can stop the
+//! server: a bad one gets AWS's error shape, a broken connection ends only itself.
+
+use super::api::Api;
+use super::protocol::{self, ApiError, CONTENT_TYPE};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use std::convert::Infallible;
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// The largest request body read (PutEvents takes 256 KB of entries; JSON escaping can double
+/// them).
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Serves `api` on `listener` until `shutdown` completes.
+pub(crate) async fn serve(listener: TcpListener, api: Api, shutdown: impl Future<Output = ()>) {
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        eprintln!("localbus serve: a connection could not be accepted: {error}");
+                        continue;
+                    }
+                };
+                let api = api.clone();
+                connections.spawn(async move {
+                    let service = service_fn(move |request| {
+                        let api = api.clone();
+                        async move { Ok::<_, Infallible>(answer(&api, request).await) }
+                    });
+                    // A client that goes away ends its own connection, nothing else.
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            () = &mut shutdown => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+/// One request's answer.
+async fn answer(api: &Api, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let target = request
+        .headers()
+        .get("x-amz-target")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let result = async {
+        let operation = protocol::operation(target.as_deref())?;
+        let body = Limited::new(request.into_body(), MAX_BODY_BYTES)
+            .collect()
+            .await
+            .map_err(|error| {
+                ApiError::serialization(format!("the request body could not be read: {error}"))
+            })?
+            .to_bytes();
+        let request = protocol::request(&body)?;
+        api.call(operation, &request).await
+    }
+    .await;
+    match result {
+        Ok(body) => response(200, &body),
+        Err(error) => response(error.status, &error.body()),
+    }
+}
+
+fn response(status: u16, body: &Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static(CONTENT_TYPE),
+    );
+    if let Ok(id) = hyper::header::HeaderValue::from_str(&crate::deliver::request_id()) {
+        headers.insert("x-amzn-requestid", id);
+    }
+    response
+}
