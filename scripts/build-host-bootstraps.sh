@@ -28,4 +28,6 @@ cargo build --locked --workspace --all-features --bins --tests
 cargo lambda build --release --locked -p panicking-handler --lambda-dir "$target/lambda-host"
 bootstraps=("$target/lambda-host/panicking-handler/bootstrap")
 for dir in functions/*/; do bootstraps+=("$target/debug/$(basename "$dir")"); done
+# The examples localbus's serve tests run (shared/localbus/tests/common/mod.rs).
+bootstraps+=("$target/debug/partner-consumer" "$target/debug/example-minimal")
 touch "${bootstraps[@]}"

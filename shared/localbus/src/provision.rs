@@ -60,7 +60,13 @@ pub(crate) async fn provision(
 ) -> Result<Provisioned, ProvisionError> {
     let mut done = Provisioned::default();
     let events = aws_sdk_eventbridge::Client::new(config);
-    for bus in template.buses().iter().filter(|b| !b.is_default) {
+    // A partner bus (one with EventSourceName) needs its partner source in the endpoint first;
+    // localbus routes events to it itself (serve's partner sources), so it is not created.
+    for bus in template
+        .buses()
+        .iter()
+        .filter(|b| !b.is_default && b.event_source_name.is_none())
+    {
         let name = stack.physical_name(&bus.logical_id)?;
         match events.create_event_bus().name(name).send().await {
             Ok(_) => {}

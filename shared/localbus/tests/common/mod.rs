@@ -22,11 +22,21 @@ pub fn functions_dir() -> PathBuf {
         .get_or_init(|| {
             let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("../debug");
             let functions = std::fs::read_dir(root().join("functions")).unwrap();
-            for function in functions {
-                let name = function.unwrap().file_name().into_string().unwrap();
+            let mut bootstraps: Vec<(String, String)> = functions
+                .map(|function| function.unwrap().file_name().into_string().unwrap())
+                .map(|name| (name.clone(), format!("functions/{name}")))
+                .collect();
+            // The examples serve's tests run: the partner chain's consumer, and the minimal
+            // handler that replaces it on disk.
+            bootstraps.push((
+                "partner-consumer".into(),
+                "examples/partner-consumer".into(),
+            ));
+            bootstraps.push(("example-minimal".into(), "examples/minimal".into()));
+            for (binary, sources) in bootstraps {
                 fresh_bootstrap(
-                    &dir.join(&name),
-                    &[&format!("functions/{name}")],
+                    &dir.join(&binary),
+                    &[&sources],
                     "bash scripts/build-host-bootstraps.sh",
                 )
                 .unwrap_or_else(|error| panic!("{error}"));
