@@ -52,6 +52,15 @@ struct Job {
     payload: Value,
 }
 
+/// A queue target's message, waiting for its feeder.
+#[derive(Debug)]
+struct Message {
+    label: Label,
+    body: String,
+    /// The FIFO message group (the rule).
+    group: String,
+}
+
 /// A queue's drainer: woken when a message is sent to the queue.
 #[derive(Debug)]
 struct Drainer {
@@ -70,6 +79,7 @@ struct Inner {
     emulator: Arc<Emulator>,
     output: Output,
     functions: Mutex<BTreeMap<String, mpsc::UnboundedSender<Job>>>,
+    feeders: Mutex<BTreeMap<String, mpsc::UnboundedSender<Message>>>,
     drainers: Mutex<BTreeMap<String, Arc<Drainer>>>,
     /// The message id of every queue delivery not reported yet.
     messages: Mutex<BTreeMap<String, Label>>,
@@ -97,6 +107,7 @@ impl Deliveries {
                 emulator,
                 output,
                 functions: Mutex::new(BTreeMap::new()),
+                feeders: Mutex::new(BTreeMap::new()),
                 drainers: Mutex::new(BTreeMap::new()),
                 messages: Mutex::new(BTreeMap::new()),
                 pending: AtomicUsize::new(0),
@@ -136,9 +147,9 @@ impl Deliveries {
         )
     }
 
-    /// Starts the deliveries of one routed event: returns at once, each delivery reports when
-    /// it ends.
-    pub(crate) async fn start(&self, bus: &Bus, event: &Value, matches: Vec<RouteMatch>) {
+    /// Starts the deliveries of one routed event: returns at once (the queue messages, too, are
+    /// sent in the background, in order per queue), each delivery reports when it ends.
+    pub(crate) fn start(&self, bus: &Bus, event: &Value, matches: Vec<RouteMatch>) {
         let text = |key: &str| {
             event
                 .get(key)
@@ -171,11 +182,19 @@ impl Deliveries {
             }
             let consumers: Vec<String> = route.reached.iter().map(|(f, _)| f.clone()).collect();
             if let Some(queue) = route.queue() {
-                let label = Label {
-                    function: Some(consumers.join(", ")),
-                    ..label
+                let body = match &route.input {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
                 };
-                self.enqueue(queue, &consumers, label, &route).await;
+                let message = Message {
+                    label: Label {
+                        function: Some(consumers.join(", ")),
+                        ..label
+                    },
+                    body,
+                    group: route.rule.clone(),
+                };
+                self.enqueue(queue, &consumers, message);
                 continue;
             }
             for (function, delivery) in &route.reached {
@@ -191,24 +210,44 @@ impl Deliveries {
         }
     }
 
-    /// Sends a queue target's message and wakes the queue's drainer.
-    async fn enqueue(&self, queue: &str, consumers: &[String], label: Label, route: &RouteMatch) {
-        let body = match &route.input {
-            Value::String(text) => text.clone(),
-            other => other.to_string(),
-        };
+    /// Hands a queue target's message to the queue's feeder, which sends the queue's messages in
+    /// order and wakes its drainer.
+    fn enqueue(&self, queue: &str, consumers: &[String], message: Message) {
         self.inner.pending.fetch_add(1, Ordering::SeqCst);
-        match deliver::send_message(&self.inner.context, queue, &body, Some(&route.rule)).await {
-            Ok(message_id) => {
-                lock(&self.inner.messages).insert(message_id, label);
-                self.drainer(queue, consumers).wake.notify_one();
-            }
-            Err(error) => {
-                self.done(
-                    &label,
-                    &Report::not_delivered(format!("SendMessage to {queue}: {error}")),
-                );
-            }
+        let mut feeders = lock(&self.inner.feeders);
+        let sender = feeders.entry(queue.to_owned()).or_insert_with(|| {
+            let (sender, mut messages) = mpsc::unbounded_channel::<Message>();
+            let this = self.clone();
+            let drainer = self.drainer(queue, consumers);
+            let queue = queue.to_owned();
+            tokio::spawn(async move {
+                while let Some(message) = messages.recv().await {
+                    let sent = deliver::send_message(
+                        &this.inner.context,
+                        &queue,
+                        &message.body,
+                        Some(&message.group),
+                    )
+                    .await;
+                    match sent {
+                        Ok(message_id) => {
+                            lock(&this.inner.messages).insert(message_id, message.label);
+                            drainer.wake.notify_one();
+                        }
+                        Err(error) => this.done(
+                            &message.label,
+                            &Report::not_delivered(format!("SendMessage to {queue}: {error}")),
+                        ),
+                    }
+                }
+            });
+            sender
+        });
+        if let Err(mpsc::error::SendError(message)) = sender.send(message) {
+            self.done(
+                &message.label,
+                &Report::not_delivered("the queue's feeder stopped"),
+            );
         }
     }
 

@@ -40,7 +40,7 @@ pub(super) async fn put_events(api: &Api, request: &Map<String, Value>) -> Resul
                 .clone();
             Ok((Some(bus), api.registry().account().to_owned()))
         });
-        results.push(deliver(api, accepted).await);
+        results.push(deliver(api, accepted));
     }
     Ok(answer(results))
 }
@@ -77,7 +77,7 @@ pub(super) async fn put_partner_events(
             };
             Ok((bus, account))
         });
-        results.push(deliver(api, accepted).await);
+        results.push(deliver(api, accepted));
     }
     Ok(answer(results))
 }
@@ -144,13 +144,13 @@ fn accept(
 }
 
 /// Starts an accepted event's deliveries; the entry's result.
-async fn deliver(api: &Api, accepted: Accepted) -> Value {
+fn deliver(api: &Api, accepted: Accepted) -> Value {
     match accepted {
         Ok((event, bus)) => {
             let id = event["id"].clone();
             if let Some(bus) = bus {
                 match api.deliveries.route(&bus, &event) {
-                    Ok(matches) => api.deliveries.start(&bus, &event, matches).await,
+                    Ok(matches) => api.deliveries.start(&bus, &event, matches),
                     // The event is accepted (as EventBridge accepts it before any rule runs);
                     // that no rule could take it is said, never kept quiet.
                     Err(error) => crate::output::line(format_args!(
