@@ -3,7 +3,12 @@
 //! Functions are the real host bootstraps under the Lambda Runtime Interface Emulator; side
 //! effects are checked in moto through the real SDK clients. Each test starts its own serve
 //! (with `--output json`: one JSON line per delivery) and its own moto.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 mod common;
 

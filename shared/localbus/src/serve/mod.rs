@@ -81,7 +81,16 @@ async fn serve(args: &Args) -> Result<(), String> {
         deliveries: deliveries.clone(),
     };
     let banner = format!("localbus: EventBridge endpoint {endpoint}");
-    let services = format!("localbus: {}", session.describe());
+    let services = format!(
+        "localbus: AWS services at {} ({}); {}",
+        session.endpoint,
+        match (&args.deploy.endpoint_url, args.deploy.aws) {
+            (_, true) => "your AWS account",
+            (Some(_), _) => "the endpoint given with --endpoint-url",
+            (None, _) => "a moto server started by localbus, stopped with it",
+        },
+        session.describe()
+    );
     match args.output {
         Output::Table => {
             crate::output::line(&banner);
