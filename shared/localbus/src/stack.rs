@@ -409,7 +409,7 @@ mod tests {
             stack.arn("DedupTable").unwrap(),
             "arn:aws:dynamodb:us-east-1:210987654321:table/local-DedupTable"
         );
-        assert_eq!(stack.queue_names().count(), 4);
+        assert_eq!(stack.queue_names().count(), 5);
     }
 
     #[test]
