@@ -43,6 +43,10 @@ pub(crate) struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = crate::route::Output::Table)]
     output: crate::route::Output,
+    /// Where a Custom Event Bus keeps its events between runs (retention, replays and
+    /// de-duplication): `<DIR>/<bus name>/events.jsonl`.
+    #[arg(long, value_name = "DIR", default_value = ".localbus")]
+    state_dir: std::path::PathBuf,
     #[command(flatten)]
     deploy: DeployArgs,
 }
@@ -82,6 +86,16 @@ impl Sent {
 /// Runs `send`: exit 0 when every delivery succeeded, 1 when one did not (see the report), 2
 /// when nothing could be sent.
 pub(crate) fn run(args: &Args) -> ExitCode {
+    // A Custom Event Bus (AWS::EventsV2) has its own publishing and delivery rules.
+    if let Some(bus) = custom_bus(args) {
+        return crate::v2::send::run(&crate::v2::send::SendArgs {
+            bus,
+            events: &args.events,
+            output: args.output,
+            state_dir: &args.state_dir,
+            deploy: &args.deploy,
+        });
+    }
     match crate::block_on::block_on(send(args)).and_then(|result| result) {
         Ok((session, sent, elapsed)) => {
             let ok = sent.iter().all(|s| {
@@ -104,6 +118,22 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         }
         Err(message) => fail(message),
     }
+}
+
+/// The logical id of the Custom Event Bus `--event-bus-name` names, if it names one.
+fn custom_bus(args: &Args) -> Option<String> {
+    let name = args.event_bus_name.as_deref()?;
+    let template = sam_template::Template::from_path(&args.deploy.template).ok()?;
+    let stack = Stack::new(
+        &template,
+        &args.deploy.stack_name,
+        "us-east-1",
+        crate::stack::LOCAL_ACCOUNT,
+        "http://localhost",
+        &args.deploy.parameter_overrides,
+    )
+    .ok()?;
+    crate::v2::custom_bus_named(&template, &stack, name).map(|bus| bus.logical_id.clone())
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {

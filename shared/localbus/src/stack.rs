@@ -198,6 +198,11 @@ impl Stack {
         &self.region
     }
 
+    /// The account id.
+    pub(crate) fn account(&self) -> &str {
+        &self.account
+    }
+
     /// The physical name of a table, queue, bus or function.
     pub(crate) fn physical_name(&self, logical_id: &str) -> Result<&str, ResolveError> {
         self.names
