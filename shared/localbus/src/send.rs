@@ -27,14 +27,17 @@ pub(crate) struct Args {
     /// replaced (see --keep-ids), so sending a file twice gives two events that only a
     /// business key (`dedup_key`) recognises as the same. The file's `time` is kept (PutEvents'
     /// optional `Time`), else it is the time of the put; missing account, region, version and
-    /// resources are filled in.
+    /// resources are filled in. On a Custom Event Bus (AWS::EventsV2): a PutEvents request
+    /// (`Entries`, `DeduplicationConfiguration`), one entry (`Source`, `DetailType`, `Detail`,
+    /// `SystemMetadata`) or a Classic event.
     #[arg(long = "event", value_name = "JSON|file://PATH", required = true)]
     events: Vec<String>,
     /// Keep each event's own `id` (a new one only when it has none): replays the same event,
     /// as EventBridge's at-least-once delivery may hand a target the same event again.
     #[arg(long)]
     keep_ids: bool,
-    /// The bus: a logical id or name in the template; the default bus when omitted.
+    /// The bus: a logical id or name in the template (a Classic bus or a Custom Event Bus);
+    /// the default bus when omitted.
     #[arg(long, value_name = "NAME")]
     event_bus_name: Option<String>,
     /// Finish each event's deliveries before putting the next one.

@@ -173,7 +173,10 @@ async fn invoke_with_retries(
     batch: &mut BatchReport,
 ) {
     let bytes = payload.to_string().into_bytes();
-    let mut virtual_age_seconds: u64 = 0;
+    let (allowed_retries, condition) = retry_budget(
+        subscriber.max_retry_attempts,
+        subscriber.max_event_age_seconds,
+    );
     let mut last_request_id = None;
     let mut retries: u32 = 0;
     loop {
@@ -191,14 +194,8 @@ async fn invoke_with_retries(
             return;
         }
         batch.report.outcome = Outcome::Failed;
-        if retries >= subscriber.max_retry_attempts {
-            batch.exhausted = Some("MaximumRetryAttempts");
-            break;
-        }
-        // The wait before this retry, had it been taken: 1, 2, 4, … seconds.
-        virtual_age_seconds = virtual_age_seconds.saturating_add(1u64 << retries.min(40));
-        if virtual_age_seconds > u64::from(subscriber.max_event_age_seconds) {
-            batch.exhausted = Some("MaximumEventAgeInSeconds");
+        if retries >= allowed_retries {
+            batch.exhausted = Some(condition);
             break;
         }
         retries += 1;
@@ -262,6 +259,20 @@ async fn invoke_with_retries(
     batch.failure_record = Some(failure);
 }
 
+/// How many retries a failing batch gets, and the `exhaustedRetryCondition` when they run
+/// out: `MaxRetryAttempts`, unless the waits before them (counted as 1, 2, 4, … seconds, see the
+/// module docs) take the event past `MaxEventAgeInSeconds` first.
+fn retry_budget(max_retry_attempts: u32, max_event_age_seconds: u32) -> (u32, &'static str) {
+    let mut age: u64 = 0;
+    for retry in 0..max_retry_attempts {
+        age = age.saturating_add(1u64 << retry.min(40));
+        if age > u64::from(max_event_age_seconds) {
+            return (retry, "MaximumEventAgeInSeconds");
+        }
+    }
+    (max_retry_attempts, "MaximumRetryAttempts")
+}
+
 /// Whether a response fails the batch: a function error, or `batchItemFailures` naming a
 /// record (see the module docs).
 fn failed(invocation: &Invocation) -> bool {
@@ -308,4 +319,51 @@ async fn invoke(process: &Arc<FunctionProcess>, payload: Vec<u8>) -> Result<Invo
         .await
         .map_err(|error| format!("invocation task failed: {error}"))?
         .map_err(|error| error.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_stop_at_the_attempts_or_the_event_age_whichever_comes_first() {
+        assert_eq!(retry_budget(5, 300), (5, "MaximumRetryAttempts"));
+        assert_eq!(retry_budget(0, 60), (0, "MaximumRetryAttempts"));
+        // Waits of 1+2+4+…+128 = 255 s fit in 300 s, the ninth (256 s more) does not.
+        assert_eq!(retry_budget(185, 300), (8, "MaximumEventAgeInSeconds"));
+        // 1+2+4+8+16 = 31 s fit in 60 s, 32 s more do not.
+        assert_eq!(retry_budget(185, 60), (5, "MaximumEventAgeInSeconds"));
+        assert_eq!(retry_budget(185, 86_400).1, "MaximumEventAgeInSeconds");
+    }
+
+    #[test]
+    fn request_ids_come_from_the_emulators_start_line() {
+        let invocation = Invocation {
+            body: "{}".into(),
+            failed: false,
+            duration: std::time::Duration::ZERO,
+            logs: vec![
+                "START RequestId: 3f1c-42 Version: $LATEST".into(),
+                "END RequestId: 3f1c-42".into(),
+            ],
+        };
+        assert_eq!(request_id(&invocation).as_deref(), Some("3f1c-42"));
+    }
+
+    #[test]
+    fn batch_item_failures_fail_the_batch() {
+        let invocation = |body: &str, failed| Invocation {
+            body: body.into(),
+            failed,
+            duration: std::time::Duration::ZERO,
+            logs: Vec::new(),
+        };
+        assert!(!failed(&invocation(r#"{"batchItemFailures": []}"#, false)));
+        assert!(failed(&invocation(
+            r#"{"batchItemFailures": [{"itemIdentifier": "x"}]}"#,
+            false
+        )));
+        assert!(failed(&invocation(r#"{"errorType": "E"}"#, true)));
+        assert!(!failed(&invocation("12", false)));
+    }
 }

@@ -88,6 +88,19 @@ fn defaults_follow_the_documentation() {
     assert_eq!(s.invocation_type, None);
     assert!(s.filters.is_empty());
     assert_eq!(t.custom_bus("B").unwrap().retention_days, None);
+    // Without an on-failure queue, a failed event is dropped: a finding.
+    assert_eq!(
+        t.findings(),
+        [crate::Finding::SubscriberWithoutOnFailure {
+            subscriber: "S".into()
+        }]
+    );
+    assert!(
+        t.check()
+            .unwrap_err()
+            .to_string()
+            .contains("subscriber S has no OnFailureConfiguration")
+    );
 }
 
 #[test]
@@ -125,6 +138,7 @@ fn every_modelled_setting_is_read() {
     assert_eq!((s.max_batch_size(), s.max_batch_window_seconds), (1, 30));
     assert_eq!((s.max_retry_attempts, s.max_event_age_seconds), (0, 60));
     assert_eq!(s.on_failure, Some(Destination::Queue("Q".into())));
+    assert!(t.findings().is_empty());
     assert_eq!(
         s.starting_position,
         StartingPosition::PointInTime {
