@@ -178,6 +178,116 @@ fn orders_published_to_the_custom_bus_reach_the_function_in_order() {
 }
 
 #[test]
+fn a_batch_of_with_metadata_records_reaches_the_function_in_one_invocation() {
+    let state = state_dir("batch");
+    let (report, code) = send(
+        FIXTURE,
+        "v2batch",
+        &state,
+        &[
+            order("v2-batch-1", "batch-a"),
+            order("v2-batch-2", "batch-b"),
+            order("v2-batch-3", "batch-a"),
+        ],
+    );
+    assert_eq!(code, Some(0), "{report:#}");
+    let batches = batches(&report, "BatchSubscriber");
+    assert_eq!(batches.len(), 1, "{report:#}");
+    let batch = batches[0];
+    assert_eq!(batch["Outcome"], "Succeeded", "{batch:#}");
+    assert_eq!(batch["Attempts"], 1);
+    // MaxBatchSize 10: an array, in publish order, each record {Data, SystemMetadata}.
+    let records = batch["Payload"].as_array().unwrap();
+    let orders: Vec<&str> = records
+        .iter()
+        .map(|r| r["Data"]["detail"]["order_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(orders, ["v2-batch-1", "v2-batch-2", "v2-batch-3"]);
+    for (record, published) in records.iter().zip(report["Published"].as_array().unwrap()) {
+        let system = &record["SystemMetadata"];
+        assert_eq!(system["aws:EventId"], published["EventId"]);
+        assert_eq!(system["aws:SequenceNumber"], published["SequenceNumber"]);
+        assert_eq!(system["aws:DeliveryType"], "LIVE");
+        assert_eq!(system["EventGroupId"], published["EventGroupId"]);
+    }
+    // The framework's answer to a batch that fully succeeded.
+    assert_eq!(batch["Response"], json!({"batchItemFailures": []}));
+    runtime().block_on(async {
+        let moto = MotoServer::shared();
+        let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
+        for order_id in ["v2-batch-1", "v2-batch-2", "v2-batch-3"] {
+            let reservation =
+                get_item(&dynamodb, "v2batch-ReservationsTable", "order_id", order_id)
+                    .await
+                    .unwrap();
+            assert!(reservation.is_some(), "{order_id} not reserved");
+        }
+    });
+}
+
+#[test]
+fn a_batch_with_a_failing_record_is_retried_whole_then_recorded_with_all_its_events() {
+    let state = state_dir("batchfail");
+    let mut bad = order("v2-batchfail-2", "batch-f");
+    let mut detail: Value = serde_json::from_str(bad["Detail"].as_str().unwrap()).unwrap();
+    detail.as_object_mut().unwrap().remove("items");
+    bad["Detail"] = detail.to_string().into();
+    let (report, code) = send(
+        FIXTURE,
+        "v2batchfail",
+        &state,
+        &[
+            order("v2-batchfail-1", "batch-f"),
+            bad,
+            order("v2-batchfail-3", "batch-f"),
+        ],
+    );
+    assert_eq!(code, Some(1), "{report:#}");
+    let batches = batches(&report, "BatchSubscriber");
+    assert_eq!(batches.len(), 1, "{report:#}");
+    let batch = batches[0];
+    // The function fails the invocation (its default for a failed record); the subscriber
+    // retries the whole batch once (MaxRetryAttempts 1), then records every event of it.
+    assert_eq!(batch["Outcome"], "Failed", "{batch:#}");
+    assert_eq!(batch["Attempts"], 2);
+    assert_eq!(batch["ExhaustedRetryCondition"], "MaximumRetryAttempts");
+    // The retry's first record had been handled: the function skipped it as a duplicate.
+    assert!(
+        batch["Logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains("duplicate delivery skipped")),
+        "{batch:#}"
+    );
+    // (InventorySubscriber, of every order, recorded the bad one too, in the same queue.)
+    let records: Vec<Value> = queue_messages("v2batchfail-StreamFailureQueue")
+        .into_iter()
+        .filter(|r| {
+            r["subscriberArn"]
+                .as_str()
+                .unwrap()
+                .contains(":subscriber/batch/")
+        })
+        .collect();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    let failed: Vec<&Value> = records[0]["failedMessages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["eventId"])
+        .collect();
+    let published: Vec<&Value> = report["Published"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["EventId"])
+        .collect();
+    assert_eq!(failed, published);
+    assert_eq!(records[0]["retryAttempts"], 1);
+}
+
+#[test]
 fn a_system_metadata_filter_selects_by_event_group() {
     let state = state_dir("groups");
     let (report, code) = send(
