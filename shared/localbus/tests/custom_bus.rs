@@ -288,6 +288,62 @@ fn a_batch_with_a_failing_record_is_retried_whole_then_recorded_with_all_its_eve
 }
 
 #[test]
+fn template_yaml_order_stream_delivers_a_batch_to_the_inventory_function() {
+    let state = state_dir("template");
+    let moto = MotoServer::shared();
+    let endpoint = moto.endpoint();
+    let entry = order("v2-template-1", "v2-template-1").to_string();
+    let output = localbus_with_functions(&[
+        "send",
+        "--event-bus-name",
+        "OrderStreamBus",
+        "--event",
+        &entry,
+        "--seed",
+        "file://events/local/seed.json",
+        "--endpoint-url",
+        &endpoint,
+        "--stack-name",
+        "v2template",
+        "--output",
+        "json",
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    let report = json(&output);
+    assert!(output.status.success(), "{report:#}");
+    assert!(
+        report["BusArn"]
+            .as_str()
+            .unwrap()
+            .contains(":event-busv2/order-stream-dev/")
+    );
+    let batches = batches(&report, "OrderStreamInventorySubscriber");
+    assert_eq!(batches.len(), 1, "{report:#}");
+    let batch = batches[0];
+    assert_eq!(batch["Function"], "InventoryFunction");
+    assert_eq!(batch["Outcome"], "Succeeded", "{batch:#}");
+    // MaxBatchSize 10 and WITH_METADATA: an array, even of one record.
+    assert_eq!(batch["Payload"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        batch["Payload"][0]["SystemMetadata"]["EventGroupId"],
+        "v2-template-1"
+    );
+    runtime().block_on(async {
+        let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
+        let reservation = get_item(
+            &dynamodb,
+            "v2template-ReservationsTable",
+            "order_id",
+            "v2-template-1",
+        )
+        .await
+        .unwrap();
+        assert!(reservation.is_some(), "not reserved");
+    });
+}
+
+#[test]
 fn a_system_metadata_filter_selects_by_event_group() {
     let state = state_dir("groups");
     let (report, code) = send(
