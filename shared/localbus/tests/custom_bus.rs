@@ -53,6 +53,17 @@ fn send(
     state: &std::path::Path,
     events: &[Value],
 ) -> (Value, Option<i32>) {
+    send_to("order-stream-test", template, stack, state, events)
+}
+
+/// `send` to the bus named `bus` of `template` with these `--event` values.
+fn send_to(
+    bus: &str,
+    template: &str,
+    stack: &str,
+    state: &std::path::Path,
+    events: &[Value],
+) -> (Value, Option<i32>) {
     let moto = MotoServer::shared();
     let endpoint = moto.endpoint();
     let texts: Vec<String> = events.iter().map(Value::to_string).collect();
@@ -61,7 +72,7 @@ fn send(
         "--template",
         template,
         "--event-bus-name",
-        "order-stream-test",
+        bus,
         "--seed",
         "file://events/local/seed.json",
         "--endpoint-url",
@@ -561,4 +572,33 @@ fn route_shows_the_order_stream_payload_of_template_yaml() {
     assert_ne!(system["aws:EventId"], record["Data"]["id"]);
     // A Classic sample has no event group.
     assert!(system.get("EventGroupId").is_none());
+}
+
+#[test]
+fn an_event_invocation_hands_the_retries_to_lambda() {
+    let state = state_dir("async");
+    let mut bad = order("v2-async-1", "g-async");
+    bad["Detail"] = "{}".into();
+    let (report, code) = send_to(
+        "order-stream-async",
+        "shared/localbus/tests/fixtures/order-stream-async.yaml",
+        "v2async",
+        &state,
+        &[bad],
+    );
+    assert_eq!(code, Some(1), "{report:#}");
+    let batch = batches(&report, "AsyncSubscriber")[0];
+    // Lambda's asynchronous retries (EventInvokeConfig: 1), then its own failure record to the
+    // function's destination; the bus counted the accepted Invoke as delivered.
+    assert_eq!(batch["Attempts"], 2, "{batch:#}");
+    assert_eq!(batch["Outcome"], "Failed");
+    assert_eq!(batch["SentTo"]["Queue"], "AsyncFailureQueue");
+    assert!(batch["FailureRecord"].is_null());
+    let lambda_records = queue_messages("v2async-AsyncFailureQueue");
+    assert_eq!(lambda_records.len(), 1, "{lambda_records:#?}");
+    assert_eq!(
+        lambda_records[0]["requestContext"]["condition"],
+        "RetriesExhausted"
+    );
+    assert!(queue_messages("v2async-StreamFailureQueue").is_empty());
 }
