@@ -20,6 +20,7 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 
+pub(crate) mod custom_bus;
 mod json;
 mod sqs;
 #[cfg(test)]
@@ -93,6 +94,17 @@ pub enum DecodeError {
         #[source]
         error: serde_json::Error,
     },
+    /// A Custom Event Bus record's `Metadata` or `SystemMetadata` is not what AWS documents (an
+    /// object whose system values are strings). Names the record by its bus event id
+    /// (`aws:EventId`) when that much could be read.
+    #[error("{id}: unreadable Custom Event Bus record metadata: {error}")]
+    CustomBusMetadata {
+        /// The record's `aws:EventId`, when readable.
+        id: EventId,
+        /// The serde error.
+        #[source]
+        error: serde_json::Error,
+    },
 }
 
 impl DecodeError {
@@ -109,7 +121,8 @@ impl DecodeError {
             Self::Envelope { id, .. }
             | Self::DetailNotObject { id, .. }
             | Self::UnexpectedType { id, .. }
-            | Self::Detail { id, .. } => id.0.as_deref(),
+            | Self::Detail { id, .. }
+            | Self::CustomBusMetadata { id, .. } => id.0.as_deref(),
         }
     }
 }
@@ -153,6 +166,13 @@ struct RawEnvelope<'a> {
     resources: Option<Vec<String>>,
     #[serde(default, borrow)]
     detail: Option<&'a RawValue>,
+    /// `Data` of a Custom Event Bus `WITH_METADATA` record (delivered alone when the
+    /// subscriber's `MaxBatchSize` is 1).
+    #[serde(default, rename = "Data", borrow)]
+    custom_bus_data: Option<&'a RawValue>,
+    /// `SystemMetadata` of such a record.
+    #[serde(default, rename = "SystemMetadata", borrow)]
+    custom_bus_system: Option<&'a RawValue>,
 }
 
 /// The parts of an SQS message the dispatcher reads, as the two-step path reads them (the body is
@@ -173,6 +193,10 @@ pub(crate) enum Payload<'a, T> {
     Direct(Result<Event<T>, DecodeError>),
     /// The payload is an SQS batch; each body is decoded with [`decode_str`] when its turn comes.
     Batch(Batch<'a>),
+    /// The payload is a Custom Event Bus delivery: its records, each decoded with
+    /// [`custom_bus::decode_record`] when its turn comes (an empty array is left to the
+    /// dispatcher, which refuses it).
+    CustomBus(Vec<&'a RawValue>),
 }
 
 /// Only the id, to name an event whose envelope has a type error elsewhere.
@@ -209,7 +233,13 @@ pub(crate) fn decode_str<T: Detail>(text: &str) -> Result<Event<T>, DecodeError>
     finish(read_envelope_str(text)?)
 }
 
-/// Reads a Lambda payload in whichever delivery mode it is: one event, decoded, or an SQS batch.
+/// Reads a Lambda payload in whichever delivery mode it is: one event, decoded, an SQS batch, or
+/// the records of a Custom Event Bus delivery.
+///
+/// A Custom Event Bus delivery is a JSON array, or a single `WITH_METADATA` record (an object
+/// with `Data` and `SystemMetadata`). A single `RAW` record (`MaxBatchSize` 1) is the Classic
+/// envelope alone, which nothing tells from a direct rule invocation: it is handled as one, with
+/// the same result (the handler runs once; a failure fails the invocation).
 pub(crate) fn decode_payload<T: Detail>(payload: &[u8]) -> Payload<'_, T> {
     let text = match utf8(payload) {
         Ok(text) => text,
@@ -218,7 +248,14 @@ pub(crate) fn decode_payload<T: Detail>(payload: &[u8]) -> Payload<'_, T> {
     if let Some(batch) = sqs::read_batch(text) {
         return Payload::Batch(batch);
     }
-    // An SQS event the one-pass reader left alone, or a direct event.
+    if text.trim_start().starts_with('[') {
+        return match custom_bus::read_array(text) {
+            Ok(records) => Payload::CustomBus(records),
+            Err(error) => Payload::Direct(Err(error)),
+        };
+    }
+    // An SQS event the one-pass reader left alone, a single Custom Event Bus record, or a direct
+    // event.
     match read_envelope_str(text) {
         Err(error) => Payload::Direct(Err(error)),
         Ok(mut envelope) => match envelope.records.take() {
@@ -227,9 +264,40 @@ pub(crate) fn decode_payload<T: Detail>(payload: &[u8]) -> Payload<'_, T> {
                     (record.message_id, record.body, record.event_source_arn)
                 })))
             }
+            None if custom_bus::is_record_with_metadata(
+                envelope.custom_bus_data,
+                envelope.custom_bus_system,
+            ) =>
+            {
+                match serde_json::from_str::<&RawValue>(text) {
+                    Ok(record) => Payload::CustomBus(vec![record]),
+                    Err(error) => Payload::Direct(Err(DecodeError::Json(error))),
+                }
+            }
             None => Payload::Direct(finish(envelope)),
         },
     }
+}
+
+/// Decodes one record of a Custom Event Bus delivery (`Transformer: RAW` or `WITH_METADATA`),
+/// attaching its `Metadata` and `SystemMetadata` ([`Event::custom_bus`]).
+///
+/// ```
+/// use eventbridge_lambda::{OrderCreated, decode::decode_custom_bus_record};
+/// let record = br#"{"Data": {"id": "e-1", "source": "com.ecommerce.orders", "detail-type": "OrderCreated",
+///   "detail": {"order_id": "o-1", "customer_email": "a@b.example", "items": [], "timestamp": "2023-10-27T10:00:00Z"}},
+///   "Metadata": {}, "SystemMetadata": {"aws:DeliveryType": "REPLAY", "aws:EventId": "bus-1", "EventGroupId": "o-1"}}"#;
+/// let event = decode_custom_bus_record::<OrderCreated>(record).unwrap();
+/// assert!(event.is_replay());
+/// assert_eq!(event.delivery_id(), Some("bus-1"));
+/// assert_eq!(event.id.as_deref(), Some("e-1"));
+/// ```
+///
+/// # Errors
+/// The [`DecodeError`] of the envelope in `Data` (or of the record itself, for a `RAW` one), or
+/// [`DecodeError::CustomBusMetadata`].
+pub fn decode_custom_bus_record<T: Detail>(record: &[u8]) -> Result<Event<T>, DecodeError> {
+    custom_bus::decode_record(utf8(record)?).event
 }
 
 /// The payload as text: one UTF-8 check of the whole payload, then the faster `&str` reader (the
@@ -315,6 +383,7 @@ fn finish<T: Detail>(envelope: RawEnvelope<'_>) -> Result<Event<T>, DecodeError>
         replay_name,
         resources: resources.unwrap_or_default(),
         detail,
+        custom_bus: None,
     })
 }
 

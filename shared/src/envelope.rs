@@ -5,6 +5,7 @@
 //! an archive), which `aws_lambda_events::eventbridge::EventBridgeEvent` lacks. Conversions to and
 //! from that type are provided for code that already uses it.
 
+use crate::custom_bus::CustomBusMetadata;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +54,11 @@ pub struct Event<T> {
     pub resources: Vec<String>,
     /// The typed payload.
     pub detail: T,
+    /// What a Custom Event Bus subscriber with `Transformer: WITH_METADATA` delivered with the
+    /// event (`Metadata` and `SystemMetadata`); `None` for every other delivery. Not part of the
+    /// envelope's JSON (never serialized); read it with [`Event::custom_bus`].
+    #[serde(skip)]
+    pub custom_bus: Option<Box<CustomBusMetadata>>,
 }
 
 fn default_version() -> String {
@@ -95,6 +101,7 @@ impl<T> Event<T> {
             replay_name: None,
             resources: Vec::new(),
             detail,
+            custom_bus: None,
         }
     }
 
@@ -110,17 +117,86 @@ impl<T> Event<T> {
         self
     }
 
-    /// True when the event was re-sent by an archive replay (it carries `replay-name`).
+    /// True when the event is a replay: re-sent by a Classic bus's archive replay (it carries
+    /// `replay-name`), or delivered by a Custom Event Bus subscriber as `aws:DeliveryType`
+    /// `REPLAY`.
     ///
     /// ```
     /// # use eventbridge_lambda::Event;
+    /// use eventbridge_lambda::custom_bus::{CustomBusMetadata, DeliveryType};
     /// let mut event = Event::with_type("s", "t", ());
     /// assert!(!event.is_replay());
     /// event.replay_name = Some("nightly".into());
     /// assert!(event.is_replay());
+    ///
+    /// let mut metadata = CustomBusMetadata::default();
+    /// metadata.system.delivery_type = Some(DeliveryType::Replay);
+    /// assert!(Event::with_type("s", "t", ()).with_custom_bus(metadata).is_replay());
     /// ```
     pub fn is_replay(&self) -> bool {
         self.replay_name.is_some()
+            || self
+                .custom_bus
+                .as_ref()
+                .is_some_and(|metadata| metadata.system.is_replay())
+    }
+
+    /// The `Metadata` and `SystemMetadata` a Custom Event Bus subscriber with
+    /// `Transformer: WITH_METADATA` delivered with this event; `None` for a Classic delivery and
+    /// for a `RAW` record.
+    ///
+    /// ```
+    /// use eventbridge_lambda::{Dispatcher, Event, OrderCreated};
+    /// use eventbridge_lambda::custom_bus::DeliveryType;
+    /// let dispatcher = Dispatcher::new(|_: Event<OrderCreated>, _: eventbridge_lambda::Context| async {
+    ///     Ok::<_, std::convert::Infallible>(())
+    /// });
+    /// let record = std::fs::read("../events/eventbridgev2/with-metadata-single.json").unwrap();
+    /// let event = dispatcher.decode_record(&record).unwrap();
+    /// let system = &event.custom_bus().unwrap().system;
+    /// assert_eq!(system.delivery_type, Some(DeliveryType::Live));
+    /// assert_ne!(system.event_id, event.id); // the bus's id differs from the envelope's
+    ///
+    /// let classic = std::fs::read("../events/order-created.json").unwrap();
+    /// assert!(dispatcher.decode(&classic).unwrap().custom_bus().is_none());
+    /// ```
+    pub fn custom_bus(&self) -> Option<&CustomBusMetadata> {
+        self.custom_bus.as_deref()
+    }
+
+    /// Attaches Custom Event Bus metadata (for tests and for code building events by hand).
+    ///
+    /// ```
+    /// # use eventbridge_lambda::Event;
+    /// use eventbridge_lambda::custom_bus::CustomBusMetadata;
+    /// let mut metadata = CustomBusMetadata::default();
+    /// metadata.system.event_id = Some("bus-1".into());
+    /// let event = Event::with_type("s", "t", ()).with_custom_bus(metadata);
+    /// assert_eq!(event.custom_bus().unwrap().system.event_id.as_deref(), Some("bus-1"));
+    /// ```
+    pub fn with_custom_bus(mut self, metadata: CustomBusMetadata) -> Self {
+        self.custom_bus = Some(Box::new(metadata));
+        self
+    }
+
+    /// The key the dispatcher de-duplicates on when no business key is set: the Custom Event
+    /// Bus's `aws:EventId` when the record has one (it differs from the envelope's `id`, and stays
+    /// the same when the bus re-delivers or replays the event), else the envelope `id`.
+    ///
+    /// ```
+    /// # use eventbridge_lambda::Event;
+    /// use eventbridge_lambda::custom_bus::CustomBusMetadata;
+    /// let event = Event::with_type("s", "t", ()).with_id("envelope-1");
+    /// assert_eq!(event.delivery_id(), Some("envelope-1"));
+    /// let mut metadata = CustomBusMetadata::default();
+    /// metadata.system.event_id = Some("bus-1".into());
+    /// assert_eq!(event.with_custom_bus(metadata).delivery_id(), Some("bus-1"));
+    /// ```
+    pub fn delivery_id(&self) -> Option<&str> {
+        self.custom_bus
+            .as_ref()
+            .and_then(|metadata| metadata.system.event_id.as_deref())
+            .or(self.id.as_deref())
     }
 
     /// Replaces the detail, keeping the envelope.
@@ -142,6 +218,7 @@ impl<T> Event<T> {
             replay_name: self.replay_name,
             resources: self.resources,
             detail: f(self.detail),
+            custom_bus: self.custom_bus,
         }
     }
 }
@@ -163,6 +240,7 @@ where
             replay_name: None,
             resources: event.resources.unwrap_or_default(),
             detail: event.detail,
+            custom_bus: None,
         }
     }
 }

@@ -6,7 +6,7 @@
 //! generates the Lambda entry point around it. Every invocation flows one way:
 //!
 //! ```text
-//! payload ─▶ delivery (direct event or SQS batch) ─▶ envelope + typed detail ─▶ dedup ─▶ your fn ─▶ side effects
+//! payload ─▶ delivery (direct event, SQS batch or Custom Event Bus batch) ─▶ envelope + typed detail ─▶ dedup ─▶ your fn ─▶ side effects
 //! ```
 //!
 //! * [`envelope`]: the EventBridge envelope [`Event<T>`] (including `replay-name`).
@@ -15,10 +15,12 @@
 //!   rejects an event of another type with a typed error.
 //! * [`details`]: typed payloads: [`OrderCreated`], the EC2 [`InstanceStateChange`] and every
 //!   [`CleanRoomsEvent`].
+//! * [`custom_bus`]: the metadata a Custom Event Bus (eventbridgev2) subscriber delivers with an
+//!   event ([`Event::custom_bus`]).
 //! * [`decode`]: payload bytes → [`Event<T>`] with [`DecodeError`]s that name the problem and the event id.
 //! * [`dedup`]: id-based de-duplication behind the [`DedupStore`] trait ([`MemoryStore`] by default).
-//! * [`dispatch`]: the per-event pipeline ([`Dispatcher`]) and the two delivery modes (direct rule
-//!   target, SQS queue with partial batch failures).
+//! * [`dispatch`]: the per-event pipeline ([`Dispatcher`]) and the three delivery modes (direct
+//!   rule target, SQS queue with partial batch failures, Custom Event Bus subscriber).
 //! * [`retry`]: capped exponential backoff with full jitter inside a deadline (the invocation's).
 //! * [`runtime`] and [`logging`]: the cold-start set-up the macro generates.
 //! * [`metrics`]: per-invocation CloudWatch Embedded Metric Format metrics.
@@ -51,6 +53,7 @@ extern crate self as eventbridge_lambda;
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod custom_bus;
 pub mod decode;
 pub mod dedup;
 pub mod detail;
@@ -105,6 +108,9 @@ pub use lambda_runtime::Context;
 ///   implements [`dispatch::BusinessKey`] (strings, integers, and `Option`s of them: `None` falls
 ///   back to the event id); an empty key fails the event, and the same key with a different
 ///   detail fails as [`EventError::PayloadMismatch`] instead of being skipped.
+/// * `custom_bus_partial_failures` reports the failed records of a Custom Event Bus batch as
+///   `batchItemFailures` instead of failing the invocation
+///   ([`Dispatcher::with_custom_bus_partial_failures`], unconfirmed by AWS's documentation).
 ///
 /// With cold-start state and the context:
 ///

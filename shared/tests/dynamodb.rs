@@ -316,7 +316,7 @@ async fn sqs_batches_with_duplicates_inside_and_across_batches() {
     };
     let failed = |response: Response| match response {
         Response::Batch(batch) => batch.batch_item_failures.len(),
-        Response::Direct(_) => panic!("expected a batch"),
+        other => panic!("expected an SQS batch, got {other:?}"),
     };
     let first = batch(&[
         ("e-1", "o-1"),

@@ -95,6 +95,7 @@ pub fn event<T: Detail>(envelope: Envelope<'_>) -> Option<Event<T>> {
         replay_name: envelope.replay_name,
         resources: envelope.resources.unwrap_or_default(),
         detail,
+        custom_bus: None,
     })
 }
 

@@ -23,6 +23,7 @@ mod session;
 mod stack;
 mod test_event_pattern;
 mod transform;
+mod v2;
 
 /// A local EventBridge.
 #[derive(Debug, Parser)]

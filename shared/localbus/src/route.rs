@@ -86,6 +86,9 @@ pub(crate) fn run_routes(args: &RoutesArgs) -> ExitCode {
             targets.join(", ")
         ));
     }
+    if crate::v2::route::print_subscribers(&template) {
+        invalid = true;
+    }
     if invalid {
         ExitCode::from(2)
     } else {
@@ -154,6 +157,12 @@ pub(crate) fn run_route(args: &RouteArgs) -> ExitCode {
 pub(crate) fn route(args: &RouteArgs) -> Result<Vec<Value>, String> {
     let template = Template::from_path(&args.template).map_err(|error| error.to_string())?;
     let text = load(&args.event)?;
+    if let Some(name) = args.event_bus_name.as_deref() {
+        let stack = local_stack(&template)?;
+        if let Some(bus) = crate::v2::custom_bus_named(&template, &stack, name) {
+            return crate::v2::route::route(&template, &stack, &bus.logical_id, &text);
+        }
+    }
     let event: Value = serde_json::from_str(&text).map_err(|_| {
         "An error occurred (ValidationException): Parameter Event is not valid.".to_owned()
     })?;
@@ -166,18 +175,22 @@ pub(crate) fn route(args: &RouteArgs) -> Result<Vec<Value>, String> {
             "An error occurred (ValidationException): Parameter Event is not valid.".to_owned(),
         );
     }
-    // Names as a local deployment gives them (parameter defaults), so `orders-dev` works too.
-    let stack = Stack::new(
-        &template,
+    let stack = local_stack(&template)?;
+    let bus = stack.bus_logical_id(&template, args.event_bus_name.as_deref())?;
+    route_event(&template, &bus, &event)
+}
+
+/// Names as a local deployment gives them (parameter defaults), so `orders-dev` works too.
+fn local_stack(template: &Template) -> Result<Stack, String> {
+    Stack::new(
+        template,
         "localbus",
         "us-east-1",
         crate::stack::LOCAL_ACCOUNT,
         "http://localhost",
         &[],
     )
-    .map_err(|error| error.to_string())?;
-    let bus = stack.bus_logical_id(&template, args.event_bus_name.as_deref())?;
-    route_event(&template, &bus, &event)
+    .map_err(|error| error.to_string())
 }
 
 /// One target an event reaches, with the payload it receives.

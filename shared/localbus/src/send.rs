@@ -27,14 +27,17 @@ pub(crate) struct Args {
     /// replaced (see --keep-ids), so sending a file twice gives two events that only a
     /// business key (`dedup_key`) recognises as the same. The file's `time` is kept (PutEvents'
     /// optional `Time`), else it is the time of the put; missing account, region, version and
-    /// resources are filled in.
+    /// resources are filled in. On a Custom Event Bus (AWS::EventsV2): a PutEvents request
+    /// (`Entries`, `DeduplicationConfiguration`), one entry (`Source`, `DetailType`, `Detail`,
+    /// `SystemMetadata`) or a Classic event.
     #[arg(long = "event", value_name = "JSON|file://PATH", required = true)]
     events: Vec<String>,
     /// Keep each event's own `id` (a new one only when it has none): replays the same event,
     /// as EventBridge's at-least-once delivery may hand a target the same event again.
     #[arg(long)]
     keep_ids: bool,
-    /// The bus: a logical id or name in the template; the default bus when omitted.
+    /// The bus: a logical id or name in the template (a Classic bus or a Custom Event Bus);
+    /// the default bus when omitted.
     #[arg(long, value_name = "NAME")]
     event_bus_name: Option<String>,
     /// Finish each event's deliveries before putting the next one.
@@ -43,6 +46,10 @@ pub(crate) struct Args {
     /// Output format.
     #[arg(long, value_enum, default_value_t = crate::route::Output::Table)]
     output: crate::route::Output,
+    /// Where a Custom Event Bus keeps its events between runs (retention, replays and
+    /// de-duplication): `<DIR>/<bus name>/events.jsonl`.
+    #[arg(long, value_name = "DIR", default_value = ".localbus")]
+    state_dir: std::path::PathBuf,
     #[command(flatten)]
     deploy: DeployArgs,
 }
@@ -82,6 +89,16 @@ impl Sent {
 /// Runs `send`: exit 0 when every delivery succeeded, 1 when one did not (see the report), 2
 /// when nothing could be sent.
 pub(crate) fn run(args: &Args) -> ExitCode {
+    // A Custom Event Bus (AWS::EventsV2) has its own publishing and delivery rules.
+    if let Some(bus) = custom_bus(args) {
+        return crate::v2::send::run(&crate::v2::send::SendArgs {
+            bus,
+            events: &args.events,
+            output: args.output,
+            state_dir: &args.state_dir,
+            deploy: &args.deploy,
+        });
+    }
     match crate::block_on::block_on(send(args)).and_then(|result| result) {
         Ok((session, sent, elapsed)) => {
             let ok = sent.iter().all(|s| {
@@ -104,6 +121,22 @@ pub(crate) fn run(args: &Args) -> ExitCode {
         }
         Err(message) => fail(message),
     }
+}
+
+/// The logical id of the Custom Event Bus `--event-bus-name` names, if it names one.
+fn custom_bus(args: &Args) -> Option<String> {
+    let name = args.event_bus_name.as_deref()?;
+    let template = sam_template::Template::from_path(&args.deploy.template).ok()?;
+    let stack = Stack::new(
+        &template,
+        &args.deploy.stack_name,
+        "us-east-1",
+        crate::stack::LOCAL_ACCOUNT,
+        "http://localhost",
+        &args.deploy.parameter_overrides,
+    )
+    .ok()?;
+    crate::v2::custom_bus_named(&template, &stack, name).map(|bus| bus.logical_id.clone())
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {

@@ -198,6 +198,11 @@ impl Stack {
         &self.region
     }
 
+    /// The account id.
+    pub(crate) fn account(&self) -> &str {
+        &self.account
+    }
+
     /// The physical name of a table, queue, bus or function.
     pub(crate) fn physical_name(&self, logical_id: &str) -> Result<&str, ResolveError> {
         self.names
@@ -409,7 +414,7 @@ mod tests {
             stack.arn("DedupTable").unwrap(),
             "arn:aws:dynamodb:us-east-1:210987654321:table/local-DedupTable"
         );
-        assert_eq!(stack.queue_names().count(), 4);
+        assert_eq!(stack.queue_names().count(), 5);
     }
 
     #[test]

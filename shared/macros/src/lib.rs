@@ -50,9 +50,12 @@ pub fn handler(attr: TokenStream, item: TokenStream) -> TokenStream {
         } else if meta.path.is_ident("dedup_key") {
             options.dedup_key = Some(meta.value()?.parse()?);
             Ok(())
+        } else if meta.path.is_ident("custom_bus_partial_failures") {
+            options.custom_bus_partial_failures = true;
+            Ok(())
         } else {
             Err(meta.error(
-                "unknown #[handler] option; expected `state = path::to::async_init_fn` or `dedup_key = detail_field`",
+                "unknown #[handler] option; expected `state = path::to::async_init_fn`, `dedup_key = detail_field` or `custom_bus_partial_failures`",
             ))
         }
     });
@@ -74,6 +77,9 @@ struct Options {
     state_init: Option<Path>,
     /// `dedup_key = field.path`: a field of the detail to de-duplicate on instead of the event id.
     dedup_key: Option<syn::Expr>,
+    /// `custom_bus_partial_failures`: report a Custom Event Bus batch's failed records as
+    /// `batchItemFailures` instead of failing the invocation.
+    custom_bus_partial_failures: bool,
 }
 
 /// The role of one handler argument.
@@ -194,9 +200,14 @@ fn expand(function: &ItemFn, options: &Options) -> syn::Result<TokenStream2> {
             })
         ),
     };
+    let partial_failures = if options.custom_bus_partial_failures {
+        quote!(.with_custom_bus_partial_failures())
+    } else {
+        quote!()
+    };
     // Spanned at the detail type, so that a type without `Detail` is reported there.
     let new_dispatcher = quote_spanned!(detail_type.span()=>
-        ::eventbridge_lambda::Dispatcher::new(#call) #with_key
+        ::eventbridge_lambda::Dispatcher::new(#call) #with_key #partial_failures
     );
     let visibility = &function.vis;
     let dispatcher_name = quote::format_ident!("{}_dispatcher", name);

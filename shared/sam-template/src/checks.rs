@@ -49,6 +49,13 @@ pub enum Finding {
         /// The `Queue` property as written.
         queue_arn: Expr,
     },
+    /// A Custom Event Bus subscriber without `OnFailureConfiguration`: an event whose
+    /// delivery still fails after the subscriber's `RetryPolicy` is dropped, and only the
+    /// `EventsDropped` metric counts it.
+    SubscriberWithoutOnFailure {
+        /// The subscriber's logical id.
+        subscriber: String,
+    },
 }
 
 impl fmt::Display for Finding {
@@ -73,6 +80,12 @@ impl fmt::Display for Finding {
                      failed messages instead of retrying them"
                 )
             }
+            Finding::SubscriberWithoutOnFailure { subscriber } => write!(
+                f,
+                "subscriber {subscriber} has no OnFailureConfiguration: an event it still \
+                 cannot deliver after its RetryPolicy is dropped, counted only in the \
+                 EventsDropped metric; give it an SQS queue for failure records"
+            ),
         }
     }
 }
@@ -121,8 +134,8 @@ fn lines(findings: &[Finding]) -> String {
 }
 
 impl Template {
-    /// Every [`Finding`] of the template, in function and event order; empty when there is
-    /// nothing to report.
+    /// Every [`Finding`] of the template, in function and event order, then the subscribers';
+    /// empty when there is nothing to report.
     ///
     /// ```
     /// let t = sam_template::Template::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))?;
@@ -151,6 +164,14 @@ impl Template {
                         _ => None,
                     })
             })
+            .chain(
+                self.subscribers()
+                    .iter()
+                    .filter(|s| s.on_failure.is_none())
+                    .map(|s| Finding::SubscriberWithoutOnFailure {
+                        subscriber: s.logical_id.clone(),
+                    }),
+            )
             .collect()
     }
 

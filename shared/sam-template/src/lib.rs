@@ -31,6 +31,7 @@
 //! ```
 
 mod checks;
+mod custom_bus;
 mod error;
 mod expr;
 mod functions;
@@ -40,6 +41,10 @@ mod rules;
 pub mod yaml;
 
 pub use checks::{CheckFailed, Finding};
+pub use custom_bus::{
+    CustomBus, Filter, FilterScope, InvocationType, Ordering, StartingPosition, Subscriber,
+    SubscriberState, Transformer,
+};
 pub use error::TemplateError;
 pub use expr::Expr;
 pub use model::{
@@ -63,6 +68,8 @@ pub struct Template {
     tables: Vec<Table>,
     parameters: Vec<Parameter>,
     email_identities: Vec<EmailIdentity>,
+    custom_buses: Vec<CustomBus>,
+    subscribers: Vec<Subscriber>,
 }
 
 impl Template {
@@ -132,6 +139,8 @@ impl Template {
             tables: resources::tables(&resources)?,
             parameters: resources::parameters(root)?,
             email_identities: resources::email_identities(&resources)?,
+            custom_buses: custom_bus::custom_buses(&resources)?,
+            subscribers: custom_bus::subscribers(&resources)?,
             buses,
             rules,
         })
@@ -208,6 +217,43 @@ impl Template {
     /// The SES identities (`AWS::SES::EmailIdentity`), sorted by logical id.
     pub fn email_identities(&self) -> &[EmailIdentity] {
         &self.email_identities
+    }
+
+    /// The Custom Event Buses (`AWS::EventsV2::EventBus`), sorted by logical id.
+    pub fn custom_buses(&self) -> &[CustomBus] {
+        &self.custom_buses
+    }
+
+    /// A Custom Event Bus by logical id.
+    pub fn custom_bus(&self, logical_id: &str) -> Option<&CustomBus> {
+        self.custom_buses
+            .iter()
+            .find(|b| b.logical_id == logical_id)
+    }
+
+    /// Every subscriber (`AWS::EventsV2::Subscriber`), sorted by logical id.
+    ///
+    /// ```
+    /// use sam_template::{Destination, Ordering, Template};
+    ///
+    /// let t = Template::from_path(concat!(env!("CARGO_MANIFEST_DIR"), "/../../template.yaml"))?;
+    /// let subscriber = &t.subscribers_on_bus("OrderStreamBus").next().unwrap();
+    /// assert_eq!(subscriber.ordering(), Ordering::Fifo);
+    /// assert_eq!(subscriber.target, Destination::Function("InventoryFunction".into()));
+    /// # Ok::<(), sam_template::TemplateError>(())
+    /// ```
+    pub fn subscribers(&self) -> &[Subscriber] {
+        &self.subscribers
+    }
+
+    /// The subscribers of a Custom Event Bus, by the bus's logical id.
+    pub fn subscribers_on_bus<'a>(
+        &'a self,
+        bus: &'a str,
+    ) -> impl Iterator<Item = &'a Subscriber> + 'a {
+        self.subscribers
+            .iter()
+            .filter(move |s| s.bus.as_deref() == Some(bus))
     }
 
     /// The functions that consume a queue through an SQS event source.

@@ -263,6 +263,7 @@ fn queues_and_their_redrive() {
         [
             "AsyncFailureQueue",
             "EventDeliveryDLQ",
+            "OrderStreamFailureQueue",
             "ShippingDeadLetterQueue",
             "ShippingQueue"
         ]

@@ -283,14 +283,25 @@ fn payload_outcome<T: Detail + Debug>(payload: Payload<'_, T>) -> String {
                 )
             })
             .collect(),
+        Payload::CustomBus(records) => format!("custom bus {} records", records.len()),
     }
 }
 
-/// The original reading of a Lambda payload: the envelope with `Records`, each body two-step.
+/// The original reading of a Lambda payload: the envelope with `Records`, each body two-step;
+/// an array (a Custom Event Bus delivery) read as its records, or its JSON error.
 fn reference_payload<T: Detail + Debug>(text: &str) -> String {
+    if text.trim_start().starts_with('[') {
+        return match serde_json::from_str::<Vec<serde_json::Value>>(text) {
+            Ok(records) => format!("custom bus {} records", records.len()),
+            Err(error) => format!("direct {}", outcome::<T>(&Err(DecodeError::Json(error)))),
+        };
+    }
     match read_envelope_str(text) {
         Err(error) => format!("direct {}", outcome::<T>(&Err(error))),
         Ok(mut envelope) => match envelope.records.take() {
+            None if envelope.custom_bus_data.is_some() && envelope.custom_bus_system.is_some() => {
+                "custom bus 1 records".to_owned()
+            }
             None => format!("direct {}", outcome(&finish::<T>(envelope))),
             Some(records) => records
                 .iter()

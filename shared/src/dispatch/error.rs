@@ -116,6 +116,28 @@ pub enum EventError {
         /// Records in the batch.
         records: usize,
     },
+    /// A Custom Event Bus delivery with no records: there is nothing to handle, and answering
+    /// success would hide a delivery that is not what AWS documents.
+    #[error(
+        "the Custom Event Bus delivery is an empty array of records; failing the invocation rather than reporting nothing handled as success"
+    )]
+    CustomBusEmptyBatch,
+    /// Records of a Custom Event Bus batch failed (or were not handled because an earlier record
+    /// of their event group failed). The invocation fails, so EventBridge retries the batch; the
+    /// records already handled are then skipped as duplicates. (With
+    /// [`Dispatcher::with_custom_bus_partial_failures`](crate::Dispatcher::with_custom_bus_partial_failures),
+    /// only when every record failed or a failed record has no `aws:EventId`.)
+    #[error(
+        "{} of {records} records of the Custom Event Bus batch were not processed; failing the invocation so that EventBridge retries the batch (handled records are then skipped as duplicates)",
+        failed.0.len()
+    )]
+    CustomBusBatchFailed {
+        /// Records in the batch.
+        records: usize,
+        /// The records not processed, each with why.
+        #[source]
+        failed: super::FailedRecords,
+    },
 }
 
 impl EventError {
@@ -137,6 +159,8 @@ impl EventError {
             Self::Response { .. } => "ResponseSerializationError",
             Self::RecordWithoutId { .. } => "SqsRecordWithoutId",
             Self::BatchFailed { .. } => "SqsBatchFailed",
+            Self::CustomBusEmptyBatch => "CustomBusEmptyBatch",
+            Self::CustomBusBatchFailed { .. } => "CustomBusBatchFailed",
         }
     }
 }
@@ -153,13 +177,16 @@ impl From<EventError> for lambda_runtime::Diagnostic {
 }
 
 /// The invocation's response: the handler's response for a direct event, or the partial batch
-/// response for an SQS batch.
+/// response for an SQS batch or a Custom Event Bus batch.
 #[derive(Debug)]
 pub enum Response {
     /// Direct event: the handler's (or the stored) response, `null` when there is none.
     Direct(Option<Box<RawValue>>),
     /// SQS batch: the ids of the records to redeliver.
     Batch(SqsBatchResponse),
+    /// Custom Event Bus batch: `{"batchItemFailures": [...]}`, the failed records by
+    /// `aws:EventId` (empty unless the partial response is opted in).
+    CustomBus(super::CustomBusBatchResponse),
 }
 
 impl Serialize for Response {
@@ -167,6 +194,7 @@ impl Serialize for Response {
         match self {
             Self::Direct(response) => response.serialize(serializer),
             Self::Batch(batch) => batch.serialize(serializer),
+            Self::CustomBus(batch) => batch.serialize(serializer),
         }
     }
 }

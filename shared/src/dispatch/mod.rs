@@ -1,4 +1,4 @@
-//! The per-event pipeline and the two delivery modes.
+//! The per-event pipeline and the three delivery modes.
 //!
 //! A [`Dispatcher`] turns one Lambda payload into handler calls:
 //!
@@ -11,20 +11,34 @@
 //!   only they are redelivered (and moved to the queue's dead-letter queue after its
 //!   `maxReceiveCount`). Needs `FunctionResponseTypes: [ReportBatchItemFailures]` on the mapping.
 //!   When every record fails, the invocation fails, so nothing is deleted even without it.
+//! * **Custom Event Bus subscriber** (eventbridgev2): the payload is a JSON array of records (or
+//!   one record when the subscriber's `MaxBatchSize` is 1); a record is the Classic envelope
+//!   (`Transformer: RAW`) or `{Data, Metadata, SystemMetadata}` (`WITH_METADATA`), whose metadata
+//!   the handler reads with [`Event::custom_bus`]. Records are handled one after the other in
+//!   array order and de-duplicated on `aws:EventId`; a failure stops the rest of its event group.
+//!   Any failure fails the invocation unless a partial response is opted in
+//!   ([`Dispatcher::with_custom_bus_partial_failures`]). A single `RAW` record is the Classic
+//!   envelope alone, which nothing tells from a direct rule invocation: it is handled as one, with
+//!   the same result.
 //!
-//! The mode is recognised from the payload (an EventBridge envelope never has a `Records` key), so
-//! one binary serves both wirings.
+//! The mode is recognised from the payload (an EventBridge envelope never has a `Records` key, is
+//! never an array and has no `Data`/`SystemMetadata` keys), so one binary serves every wiring.
 
 //!
-//! Modules, in the order an event meets them: [`batch`] (the SQS loop), `key` (the
+//! Modules, in the order an event meets them: [`batch`] (the SQS loop), `custom_bus` (the Custom
+//! Event Bus loop), `key` (the
 //! de-duplication key, claim token and payload hash), `handler` (the user's function, its panics
 //! caught), `error` (outcomes and errors).
 
 mod batch;
+mod custom_bus;
 mod error;
 mod handler;
 mod key;
 
+pub use custom_bus::{
+    BatchItemFailure, CustomBusBatchResponse, FailedRecord, FailedRecords, RecordFailure,
+};
 pub use error::{EventError, Outcome, Response};
 pub use handler::EventHandler;
 pub use key::{BusinessKey, KeyOf};
@@ -64,6 +78,7 @@ pub struct Dispatcher<T, H> {
     store: Arc<dyn DedupStore>,
     namespace: String,
     metrics: Option<Metrics>,
+    custom_bus_partial_failures: bool,
     _detail: PhantomData<fn() -> T>,
 }
 
@@ -80,6 +95,7 @@ where
             store: Arc::new(MemoryStore::default()),
             namespace: "local".to_owned(),
             metrics: None,
+            custom_bus_partial_failures: false,
             _detail: PhantomData,
         }
     }
@@ -137,6 +153,26 @@ where
         decode_event::<T>(payload)
     }
 
+    /// Decodes one record of a Custom Event Bus delivery (`RAW` or `WITH_METADATA`) as this
+    /// pipeline's event type, without running anything: the decode [`Dispatcher::invoke`] applies
+    /// to each record of such a delivery.
+    ///
+    /// ```
+    /// use eventbridge_lambda::{Context, Dispatcher, Event, OrderCreated};
+    /// let dispatcher = Dispatcher::new(|event: Event<OrderCreated>, _: Context| async move {
+    ///     Ok::<_, std::convert::Infallible>(())
+    /// });
+    /// let record = std::fs::read("../events/eventbridgev2/with-metadata-single.json").unwrap();
+    /// let event = dispatcher.decode_record(&record).unwrap();
+    /// assert_eq!(event.custom_bus().unwrap().system.event_group_id.as_deref(), Some("order-1001"));
+    /// ```
+    ///
+    /// # Errors
+    /// The [`DecodeError`](crate::DecodeError) `invoke` would fail the record with.
+    pub fn decode_record(&self, record: &[u8]) -> Result<Event<T>, crate::DecodeError> {
+        crate::decode::decode_custom_bus_record::<T>(record)
+    }
+
     /// Writes one line of CloudWatch Embedded Metric Format metrics per invocation with
     /// `metrics` ([`Metrics::from_env`] at cold start); `None` turns metrics off (the default).
     ///
@@ -160,7 +196,9 @@ where
     /// # Errors
     /// For a direct event, the [`EventError`] that fails the invocation. For an SQS batch,
     /// [`EventError::RecordWithoutId`], or [`EventError::BatchFailed`] when every record failed;
-    /// every other failure is a `batchItemFailures` entry.
+    /// every other failure is a `batchItemFailures` entry. For a Custom Event Bus batch,
+    /// [`EventError::CustomBusEmptyBatch`], or [`EventError::CustomBusBatchFailed`] when a record
+    /// failed (see [`Dispatcher::with_custom_bus_partial_failures`]).
     ///
     /// (A plain function returning an `async` block, like `process_event`: the context is held
     /// once, and the metrics add no future of their own around the invocation's.)
@@ -188,6 +226,11 @@ where
                         break 'invocation Box::pin(self.invoke_batch(batch, ctx, &tally))
                             .await
                             .map(Response::Batch);
+                    }
+                    Payload::CustomBus(records) => {
+                        break 'invocation Box::pin(self.invoke_custom_bus(&records, ctx, &tally))
+                            .await
+                            .map(Response::CustomBus);
                     }
                 };
                 let result = self.process_decoded(event, ctx, payload, &tally).await;
@@ -272,7 +315,9 @@ where
                     id: EventId(event.id.clone()),
                 });
             }
-            let key = match business_key.as_deref().or(event.id.as_deref()) {
+            // Without a business key: the Custom Event Bus's `aws:EventId` when the record has
+            // one, else the envelope id.
+            let key = match business_key.as_deref().or(event.delivery_id()) {
                 Some(id) => Some(key::dedup_key(&self.namespace, id)),
                 None => {
                     warn!("event has no id; processing it without de-duplication");
