@@ -452,3 +452,11 @@ async fn invalid_group_or_dedup_ids_fail_before_anything_is_sent() {
     ));
     assert!(put_events(&server).is_empty());
 }
+
+/// Compiles only if publishing is a `Send` future, as a `#[handler]` needs.
+#[allow(dead_code)]
+fn publishing_is_send(publisher: &CustomBusPublisher, entries: &[CustomBusEntry]) {
+    fn is_send<T: Send>(_: &T) {}
+    is_send(&publisher.publish(entries));
+    is_send(&publisher.publish_before(entries, Deadline::after(Duration::from_secs(1))));
+}
