@@ -4,6 +4,8 @@
 //!   Payloads have their fields in the order EventBridge delivers them (`detail` last).
 //! * `direct/duplicate`: the same payload again (claim finds it completed; the handler is skipped).
 //! * `sqs_batch_10/first_delivery`: SQS batches of 10 OrderCreated bodies, reported per event.
+//! * `custom_bus_batch_10/first_delivery`: Custom Event Bus (eventbridgev2) deliveries of 10
+//!   `WITH_METADATA` records (plain serde_json decoding), reported per event.
 //!
 //! Run: `cargo bench -p eventbridge-lambda --bench dispatch`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
@@ -107,6 +109,37 @@ fn bench(c: &mut Criterion) {
             black_box(
                 runtime
                     .block_on(dispatcher.invoke(black_box(&batches[next]), context.clone()))
+                    .unwrap(),
+            )
+        })
+    });
+    group.finish();
+
+    let deliveries: Vec<Vec<u8>> = (0..DISTINCT / 10)
+        .map(|batch| {
+            let records: Vec<String> = (0..10)
+                .map(|i| {
+                    let n = batch * 10 + i;
+                    format!(
+                        r#"{{"Data":{},"Metadata":{{}},"SystemMetadata":{{"aws:DeliveryType":"LIVE","aws:EventId":"bus-{n:012}","aws:SequenceNumber":"1000000000000{n:07}","aws:IngestionTime":"2026-09-16T18:40:12.345Z","ContentType":"application/eventbridge+json","aws:Source":"com.ecommerce.orders","aws:DetailType":"OrderCreated","EventGroupId":"group-{}"}}}}"#,
+                        order(n),
+                        n % 4
+                    )
+                })
+                .collect();
+            format!("[{}]", records.join(",")).into_bytes()
+        })
+        .collect();
+    let mut group = c.benchmark_group("custom_bus_batch_10");
+    group.throughput(Throughput::Elements(10));
+    let dispatcher = Dispatcher::new(handler);
+    let mut next = 0;
+    group.bench_function("first_delivery", |b| {
+        b.iter(|| {
+            next = (next + 1) % deliveries.len();
+            black_box(
+                runtime
+                    .block_on(dispatcher.invoke(black_box(&deliveries[next]), context.clone()))
                     .unwrap(),
             )
         })

@@ -248,7 +248,10 @@ pub(crate) fn decode_payload<T: Detail>(payload: &[u8]) -> Payload<'_, T> {
     if let Some(batch) = sqs::read_batch(text) {
         return Payload::Batch(batch);
     }
-    if text.trim_start().starts_with('[') {
+    if text
+        .trim_start_matches([' ', '\n', '\r', '\t'])
+        .starts_with('[')
+    {
         return match custom_bus::read_array(text) {
             Ok(records) => Payload::CustomBus(records),
             Err(error) => Payload::Direct(Err(error)),

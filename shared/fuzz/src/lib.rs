@@ -60,6 +60,28 @@ pub struct Envelope<'a> {
     resources: Option<Vec<String>>,
     #[serde(default, borrow)]
     detail: Option<&'a RawValue>,
+    /// `Data` of a Custom Event Bus `WITH_METADATA` record.
+    #[serde(default, rename = "Data", borrow)]
+    custom_bus_data: Option<&'a RawValue>,
+    /// `SystemMetadata` of such a record.
+    #[serde(default, rename = "SystemMetadata", borrow)]
+    custom_bus_system: Option<&'a RawValue>,
+}
+
+/// Whether the dispatcher reads `payload` as a Custom Event Bus delivery: a JSON array, or an
+/// object with `Data` and `SystemMetadata` (and no `Records`). That mode is not modelled by
+/// [`plain_dispatch`]; `shared/tests/custom_bus.rs` tests it.
+pub fn is_custom_bus_delivery(payload: &[u8]) -> bool {
+    let starts_array = std::str::from_utf8(payload).is_ok_and(|text| {
+        text.trim_start_matches([' ', '\n', '\r', '\t'])
+            .starts_with('[')
+    });
+    starts_array
+        || envelope(payload).is_some_and(|envelope| {
+            envelope.records.is_none()
+                && envelope.custom_bus_data.is_some()
+                && envelope.custom_bus_system.is_some()
+        })
 }
 
 /// Reads the envelope of a payload; `None` when it is not one (not UTF-8, not JSON, wrong types).
@@ -245,7 +267,11 @@ pub fn plain_dispatch<T: Detail>(payload: &[u8]) -> Invocation<T> {
 }
 
 /// Panics when the dispatcher's reading of `payload` differs from [`plain_dispatch`].
+/// Custom Event Bus deliveries ([`is_custom_bus_delivery`]) are skipped.
 pub fn check_dispatch<T: Detail + PartialEq + Debug>(payload: &[u8]) {
+    if is_custom_bus_delivery(payload) {
+        return;
+    }
     assert_eq!(
         dispatch::<T>(payload),
         plain_dispatch::<T>(payload),

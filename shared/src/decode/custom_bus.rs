@@ -8,6 +8,10 @@
 //!   this way when it has both `Data` and `SystemMetadata` (AWS always sends `aws:DeliveryType`,
 //!   so `SystemMetadata` is never absent);
 //! * with `Transformer: RAW`, the published data itself: the Classic envelope.
+//!
+//! AWS's pages disagree on the shape: docs.aws.amazon.com's Lambda target page says a subscriber
+//! with `MaxBatchSize` 1 sends one JSON object and any other size an array, the docs.amazonaws.cn
+//! copy that it is always an array. This follows docs.aws.amazon.com and accepts both.
 
 use super::{DecodeError, EventId, decode_str};
 use crate::custom_bus::{CustomBusMetadata, SystemMetadata};

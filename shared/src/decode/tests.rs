@@ -290,7 +290,10 @@ fn payload_outcome<T: Detail + Debug>(payload: Payload<'_, T>) -> String {
 /// The original reading of a Lambda payload: the envelope with `Records`, each body two-step;
 /// an array (a Custom Event Bus delivery) read as its records, or its JSON error.
 fn reference_payload<T: Detail + Debug>(text: &str) -> String {
-    if text.trim_start().starts_with('[') {
+    if text
+        .trim_start_matches([' ', '\n', '\r', '\t'])
+        .starts_with('[')
+    {
         return match serde_json::from_str::<Vec<serde_json::Value>>(text) {
             Ok(records) => format!("custom bus {} records", records.len()),
             Err(error) => format!("direct {}", outcome::<T>(&Err(DecodeError::Json(error)))),

@@ -41,6 +41,17 @@ pub enum PublishError {
         #[source]
         source: SdkFailure,
     },
+    /// A Custom Event Bus entry's `EventGroupId` or `DeduplicationId` is empty or longer than
+    /// 128 characters; nothing was sent.
+    #[error("entry {index}: {field} must be 1 to 128 characters, found {length}; nothing was sent")]
+    InvalidSystemId {
+        /// Position of the entry in the input.
+        index: usize,
+        /// `EventGroupId` or `DeduplicationId`.
+        field: &'static str,
+        /// Its length in characters.
+        length: usize,
+    },
     /// A partner event source name breaks the API's rules.
     #[error("invalid partner event source name {name:?}: {reason}")]
     InvalidSourceName {

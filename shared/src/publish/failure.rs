@@ -40,7 +40,8 @@ pub enum FailureClass {
     /// of the source (Partner Onboarding Guide: a nonexistent or deleted source rejects events).
     DestinationGone,
     /// The event itself is invalid (`MalformedDetail`, `InvalidArgument`, a request-level
-    /// `ValidationException` or `SerializationException`): re-sending it unchanged cannot
+    /// `ValidationException`, `InvalidInputException` (the Custom Event Bus API's) or
+    /// `SerializationException`): re-sending it unchanged cannot
     /// succeed, the destination is fine.
     EventRejected,
     /// The sender may not do this: access (`AccessDeniedException`, `NotAuthorizedForSource…`,
@@ -70,6 +71,7 @@ impl FailureClass {
             "MalformedDetail"
             | "InvalidArgument"
             | "ValidationException"
+            | "InvalidInputException"
             | "SerializationException" => Self::EventRejected,
             "AccessDeniedException"
             | "NotAuthorizedForSourceException"

@@ -20,12 +20,18 @@
 //! * [`Publisher::put_events`] checks with DescribeEventBus that the bus exists before the first
 //!   send.
 //!
+//! The Custom Event Bus (eventbridgev2) has its own publisher, `custom_bus::CustomBusPublisher`
+//! (feature `publish-v2`, so that binaries publishing to Classic buses do not link the v2 SDK),
+//! built on the same loop.
+//!
 //! A re-sent entry becomes a new event with a new id, so put a stable business key in the detail
 //! (like `OrderCreated::order_id`) and let consumers de-duplicate on it
 //! (`#[handler(dedup_key = order_id)]`).
 //!
 //! [`TypedDetail`]: crate::TypedDetail
 
+#[cfg(feature = "publish-v2")]
+pub mod custom_bus;
 mod entry;
 mod error;
 mod failure;
@@ -33,6 +39,7 @@ pub mod partner;
 mod publisher;
 mod report;
 mod request;
+mod send_loop;
 
 /// The retry policy, at home in [`crate::retry`] (re-exported here for compatibility).
 pub use crate::retry::RetryPolicy;

@@ -1,14 +1,16 @@
-//! The publish loop: batch, send, keep what succeeded, re-send what may succeed, report all.
+//! The Classic publisher (PutEvents to a bus, PutPartnerEvents); its loop is `send_loop`'s.
 
-use super::request::{self, Api, EntryAnswer};
+use super::request::{self, Api};
+use super::send_loop::{self, EntryAnswer, Limits, RequestFailure, Transport};
 use super::{
-    DEADLINE_REACHED, DEFAULT_MAX_REQUEST_BYTES, Delivery, Entry, FailureClass, MISSING_RESULT,
-    NOT_SENT, PUT_EVENTS_MAX_ENTRIES, PUT_PARTNER_EVENTS_MAX_ENTRIES, PublishError, Report,
-    RequestErrorKind, is_retryable_entry_code,
+    DEFAULT_MAX_REQUEST_BYTES, Entry, PUT_EVENTS_MAX_ENTRIES, PUT_PARTNER_EVENTS_MAX_ENTRIES,
+    PublishError, Report,
 };
 use crate::retry::{Deadline, RetryPolicy};
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::error::ProvideErrorMetadata;
+use std::future::Future;
+use std::time::Duration;
 
 /// Publishes entries to one bus (PutEvents) or to partner event sources (PutPartnerEvents).
 ///
@@ -27,13 +29,6 @@ pub struct Publisher {
     api: Api,
     max_request_bytes: usize,
     retry: RetryPolicy,
-}
-
-/// The last retryable failure of a pending entry.
-#[derive(Clone)]
-struct LastError {
-    code: String,
-    message: String,
 }
 
 impl Publisher {
@@ -90,13 +85,6 @@ impl Publisher {
         &self.retry
     }
 
-    fn max_entries(&self) -> usize {
-        match self.api {
-            Api::PutEvents { .. } => PUT_EVENTS_MAX_ENTRIES,
-            Api::PutPartnerEvents => PUT_PARTNER_EVENTS_MAX_ENTRIES,
-        }
-    }
-
     /// Publishes `entries`, re-sending retryable failures within the retry policy's deadline, and
     /// reports every entry's outcome. Inside a Lambda function, use
     /// [`publish_before`](Self::publish_before) with the invocation's deadline.
@@ -136,193 +124,45 @@ impl Publisher {
         entries: &[Entry],
         deadline: Option<Deadline>,
     ) -> Result<Report, PublishError> {
-        if let Some((index, size)) = entries
-            .iter()
-            .map(Entry::size)
-            .enumerate()
-            .find(|(_, size)| *size > self.max_request_bytes)
-        {
-            return Err(PublishError::EntryTooLarge {
-                index,
-                size,
-                limit: self.max_request_bytes,
-            });
-        }
-        let mut attempts = self.retry.start(deadline);
-        let deadline = attempts.deadline();
-        let mut outcomes: Vec<Option<Delivery>> = vec![None; entries.len()];
-        let mut last_error: Vec<Option<LastError>> = vec![None; entries.len()];
-        let mut sends = vec![0u32; entries.len()];
-        let mut pending: Vec<usize> = (0..entries.len()).collect();
-        let mut calls = 0;
-        while !pending.is_empty() {
-            attempts.begin();
-            let mut retry = Vec::new();
-            for batch in self.batches(entries, &pending) {
-                let remaining = deadline.remaining();
-                if remaining.is_zero() {
-                    for index in batch {
-                        outcomes[index] = Some(give_up(
-                            last_error[index].as_ref(),
-                            sends[index],
-                            "the deadline is reached",
-                        ));
-                    }
-                    continue;
-                }
-                calls += 1;
-                for &index in &batch {
-                    sends[index] += 1;
-                }
-                let answers = match request::send(
-                    &self.client,
-                    &self.api,
-                    entries,
-                    &batch,
-                    remaining,
-                )
-                .await
-                {
-                    Ok(answers) => answers,
-                    Err(failure) if failure.kind == RequestErrorKind::Permanent => {
-                        for index in batch {
-                            outcomes[index] = Some(Delivery::Failed {
-                                class: FailureClass::of(&failure.code),
-                                code: failure.code.clone(),
-                                message: failure.message.clone(),
-                                attempts: sends[index],
-                            });
-                        }
-                        continue;
-                    }
-                    Err(failure) => {
-                        for index in batch {
-                            last_error[index] = Some(LastError {
-                                code: failure.code.clone(),
-                                message: failure.message.clone(),
-                            });
-                            retry.push(index);
-                        }
-                        continue;
-                    }
-                };
-                for (position, index) in batch.iter().copied().enumerate() {
-                    match answers.get(position) {
-                        Some(EntryAnswer::Accepted(event_id)) => {
-                            outcomes[index] = Some(Delivery::Delivered {
-                                event_id: event_id.clone(),
-                                attempts: sends[index],
-                            });
-                        }
-                        Some(EntryAnswer::Rejected { code, message })
-                            if is_retryable_entry_code(code) =>
-                        {
-                            last_error[index] = Some(LastError {
-                                code: code.clone(),
-                                message: message.clone(),
-                            });
-                            retry.push(index);
-                        }
-                        Some(EntryAnswer::Rejected { code, message }) => {
-                            outcomes[index] = Some(Delivery::Failed {
-                                class: FailureClass::of(code),
-                                code: code.clone(),
-                                message: message.clone(),
-                                attempts: sends[index],
-                            });
-                        }
-                        None => {
-                            outcomes[index] = Some(Delivery::Failed {
-                                class: FailureClass::UnknownOutcome,
-                                code: MISSING_RESULT.into(),
-                                message: "the response has no result for this entry; it may or may not have been delivered".into(),
-                                attempts: sends[index],
-                            });
-                        }
-                    }
-                }
-            }
-            retry.sort_unstable();
-            pending = retry;
-            if pending.is_empty() {
-                break;
-            }
-            match attempts.next_wait() {
-                Ok(wait) => {
-                    tracing::warn!(
-                        entries = pending.len(),
-                        attempt = attempts.made(),
-                        wait_ms = wait.as_millis() as u64,
-                        "re-sending retryable entries"
-                    );
-                    tokio::time::sleep(wait).await;
-                }
-                Err(stop) => {
-                    let reason = stop.to_string();
-                    for &index in &pending {
-                        outcomes[index] =
-                            Some(give_up(last_error[index].as_ref(), sends[index], &reason));
-                    }
-                    break;
-                }
-            }
-        }
-        let deliveries = outcomes
-            .into_iter()
-            .map(|outcome| {
-                outcome.unwrap_or_else(|| Delivery::Failed {
-                    class: FailureClass::UnknownOutcome,
-                    code: NOT_SENT.into(),
-                    message: "the entry was not sent".into(),
-                    attempts: 0,
-                })
-            })
-            .collect();
-        Ok(Report { deliveries, calls })
-    }
-
-    /// Splits `pending` (input positions, in order) into requests within the entry-count and
-    /// total-size limits.
-    fn batches(&self, entries: &[Entry], pending: &[usize]) -> Vec<Vec<usize>> {
-        let mut batches = Vec::new();
-        let mut current = Vec::new();
-        let mut bytes = 0;
-        for &index in pending {
-            let size = entries[index].size();
-            if !current.is_empty()
-                && (current.len() == self.max_entries() || bytes + size > self.max_request_bytes)
-            {
-                batches.push(std::mem::take(&mut current));
-                bytes = 0;
-            }
-            current.push(index);
-            bytes += size;
-        }
-        if !current.is_empty() {
-            batches.push(current);
-        }
-        batches
+        let sizes: Vec<usize> = entries.iter().map(Entry::size).collect();
+        let transport = Classic {
+            client: &self.client,
+            api: &self.api,
+            entries,
+        };
+        let limits = Limits {
+            sizes: &sizes,
+            max_request_bytes: self.max_request_bytes,
+            retry: &self.retry,
+            deadline,
+        };
+        let (report, _) = send_loop::run(&transport, limits).await?;
+        Ok(report)
     }
 }
 
-/// The outcome of an entry the publisher stops trying: its last failure, or
-/// [`DEADLINE_REACHED`] when it was never sent.
-fn give_up(last: Option<&LastError>, sends: u32, reason: &str) -> Delivery {
-    match last {
-        Some(last) => Delivery::Failed {
-            class: FailureClass::of(&last.code),
-            code: last.code.clone(),
-            message: format!(
-                "{} (gave up after {sends} attempts: {reason})",
-                last.message
-            ),
-            attempts: sends,
-        },
-        None => Delivery::Failed {
-            class: FailureClass::UnknownOutcome,
-            code: DEADLINE_REACHED.into(),
-            message: format!("not sent: {reason}"),
-            attempts: sends,
-        },
+/// One publish call's requests to a Classic API.
+struct Classic<'a> {
+    client: &'a Client,
+    api: &'a Api,
+    entries: &'a [Entry],
+}
+
+impl Transport for Classic<'_> {
+    type Accepted = ();
+
+    fn max_entries(&self) -> usize {
+        match self.api {
+            Api::PutEvents { .. } => PUT_EVENTS_MAX_ENTRIES,
+            Api::PutPartnerEvents => PUT_PARTNER_EVENTS_MAX_ENTRIES,
+        }
+    }
+
+    fn send(
+        &self,
+        batch: &[usize],
+        remaining: Duration,
+    ) -> impl Future<Output = Result<Vec<EntryAnswer<()>>, RequestFailure>> {
+        request::send(self.client, self.api, self.entries, batch, remaining)
     }
 }

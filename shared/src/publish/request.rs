@@ -1,6 +1,7 @@
 //! One PutEvents / PutPartnerEvents request: built from a batch, bounded by the remaining time,
 //! sent without the SDK's own retries ([`single_attempt`]), answered per entry.
 
+use super::send_loop::{EntryAnswer, RequestFailure};
 use super::{Entry, NO_ANSWER, RequestErrorKind};
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::config::retry::RetryConfig;
@@ -14,19 +15,6 @@ use std::time::Duration;
 pub(super) enum Api {
     PutEvents { bus: String },
     PutPartnerEvents,
-}
-
-/// One entry's answer within a request.
-pub(super) enum EntryAnswer {
-    Accepted(String),
-    Rejected { code: String, message: String },
-}
-
-/// A failed request: no per-entry answers.
-pub(super) struct RequestFailure {
-    pub(super) kind: RequestErrorKind,
-    pub(super) code: String,
-    pub(super) message: String,
 }
 
 /// A copy of `client` (same HTTP client, credentials, Region, endpoint, timeouts) with the SDK's
@@ -52,7 +40,7 @@ pub(super) async fn send(
     entries: &[Entry],
     batch: &[usize],
     remaining: Duration,
-) -> Result<Vec<EntryAnswer>, RequestFailure> {
+) -> Result<Vec<EntryAnswer<()>>, RequestFailure> {
     match tokio::time::timeout(remaining, send_once(client, api, entries, batch)).await {
         Ok(answer) => answer,
         Err(_) => Err(RequestFailure {
@@ -71,7 +59,7 @@ async fn send_once(
     api: &Api,
     entries: &[Entry],
     batch: &[usize],
-) -> Result<Vec<EntryAnswer>, RequestFailure> {
+) -> Result<Vec<EntryAnswer<()>>, RequestFailure> {
     let time = |entry: &Entry| {
         entry
             .time()
@@ -140,9 +128,9 @@ async fn send_once(
     }
 }
 
-fn answer(event_id: Option<&str>, code: Option<&str>, message: Option<&str>) -> EntryAnswer {
+fn answer(event_id: Option<&str>, code: Option<&str>, message: Option<&str>) -> EntryAnswer<()> {
     match (event_id, code) {
-        (Some(id), None) => EntryAnswer::Accepted(id.to_owned()),
+        (Some(id), None) => EntryAnswer::Accepted(id.to_owned(), ()),
         (_, code) => EntryAnswer::Rejected {
             code: code.unwrap_or("UnknownError").to_owned(),
             message: message.unwrap_or_default().to_owned(),
@@ -152,7 +140,10 @@ fn answer(event_id: Option<&str>, code: Option<&str>, message: Option<&str>) -> 
 
 /// A request error: its code (none: the request got no readable answer, [`NO_ANSWER`]) and the
 /// SDK error's full text.
-fn request_failure(code: Option<&str>, error: &impl std::error::Error) -> RequestFailure {
+pub(super) fn request_failure(
+    code: Option<&str>,
+    error: &impl std::error::Error,
+) -> RequestFailure {
     RequestFailure {
         kind: RequestErrorKind::classify(code),
         code: code.unwrap_or(NO_ANSWER).to_owned(),
