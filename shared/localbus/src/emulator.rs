@@ -8,7 +8,7 @@
 //! lines), while `watch` builds and serves sources and would rebuild per function.
 
 use crate::stack::{ResolveError, Stack};
-use eventbridge_lambda_testing::{Rie, TestingError};
+use local_emulators::{ProcessError, Rie};
 use sam_template::{Function, Template};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -71,7 +71,7 @@ pub(crate) enum EmulatorError {
         function: String,
         /// Why.
         #[source]
-        source: TestingError,
+        source: ProcessError,
     },
 }
 
