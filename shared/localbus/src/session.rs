@@ -66,6 +66,13 @@ pub(crate) struct Session {
     _moto: Option<MotoServer>,
 }
 
+impl Drop for Session {
+    /// The session's functions stop with it, bootstraps included (before the moto server).
+    fn drop(&mut self) {
+        self.emulator.stop_all();
+    }
+}
+
 impl Session {
     /// Reads the template and deploys it (see the module docs).
     pub(crate) async fn start(args: &DeployArgs) -> Result<Session, String> {

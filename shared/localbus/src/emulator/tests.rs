@@ -78,8 +78,11 @@ impl Setup {
             .emulator
             .process(&self.template, &self.stack, "FixtureFunction")
             .unwrap();
+        // A new id each time: the framework answers a repeated id without the handler.
+        static DELIVERED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let id = DELIVERED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let event = json!({
-            "version": "0", "id": "e-1", "detail-type": "FixtureEvent",
+            "version": "0", "id": format!("e-{id}"), "detail-type": "FixtureEvent",
             "source": "com.example.fixture", "account": "123456789012",
             "time": "2026-11-30T00:00:00Z", "region": "us-east-1", "resources": [],
             "detail": {}
