@@ -139,6 +139,30 @@ pub(crate) fn stop_tree(leader: &mut Child) {
     let _ = leader.wait();
 }
 
+/// Starts a watchdog in process group `group` (led by a child of ours) that stops that group
+/// when this process is gone, even killed: `SIGTERM` to the groups the leader's children lead
+/// (the emulator's bootstrap leads a group of its own), to those children, and to the group. A group of its own does not get the
+/// terminal's Ctrl-C, so without the watchdog it would outlive a localbus stopped that way.
+/// It checks once a second; [`stop_tree`] ends it with the rest of the group.
+pub(crate) fn watchdog(group: u32) -> std::io::Result<Child> {
+    use std::os::unix::process::CommandExt;
+    // The shell's own `kill` takes no `--`: `-N` after the signal is a group.
+    let script = format!(
+        "while kill -0 {parent} 2>/dev/null && kill -0 {group} 2>/dev/null; do sleep 1; done; \
+         for child in $(pgrep -P {group}); do kill -TERM -$child $child; done 2>/dev/null; \
+         kill -TERM -{group} 2>/dev/null",
+        parent = std::process::id()
+    );
+    Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(i32::try_from(group).unwrap_or(0))
+        .spawn()
+}
+
 /// Sends `SIG<signal>` to every process of `group`.
 fn signal_group(group: u32, signal: &str) {
     let _ = Command::new("kill")

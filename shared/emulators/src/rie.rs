@@ -1,6 +1,6 @@
 //! Running a bootstrap under the Lambda Runtime Interface Emulator.
 
-use crate::process_tree::stop_tree;
+use crate::process_tree::{stop_tree, watchdog};
 use crate::{Discovery, ProcessError, free_port, log_file};
 use std::fs::File;
 use std::io::Read;
@@ -63,7 +63,10 @@ impl Invocation {
 
 /// A function binary running under the emulator. [`Rie::stop`] (and dropping) ends the
 /// emulator and every process below it, the bootstrap included (which the emulator starts in a
-/// process group of its own), so no bootstrap outlives its emulator.
+/// process group of its own), so no bootstrap outlives its emulator. The emulator leads a
+/// process group of its own, which the terminal's Ctrl-C does not reach: when this process ends
+/// without stopping it (killed, or interrupted), a watchdog in that group stops it within a
+/// second.
 ///
 /// ```no_run
 /// let rie = local_emulators::Rie::start(std::path::Path::new("target/debug/audit"), &[("TABLE_NAME", "audit")])?;
@@ -77,6 +80,8 @@ pub struct Rie {
     child: Child,
     port: u16,
     log_path: PathBuf,
+    /// Stops the emulator's processes if this process dies without stopping them.
+    watchdog: Option<Child>,
     stopped: bool,
 }
 
@@ -151,8 +156,16 @@ impl Rie {
                 child,
                 port,
                 log_path,
+                watchdog: None,
                 stopped: false,
             };
+            rie.watchdog =
+                Some(
+                    watchdog(rie.child.id()).map_err(|source| ProcessError::Spawn {
+                        what: format!("the watchdog of {what}"),
+                        source,
+                    })?,
+                );
             match rie.wait_listening(runtime_api_port, Duration::from_secs(20)) {
                 Ok(()) => return Ok(rie),
                 Err(ProcessError::Exited { output, .. })
@@ -330,6 +343,11 @@ impl Rie {
         if !self.stopped {
             self.stopped = true;
             stop_tree(&mut self.child);
+            // Ended with the emulator's group; collect its status.
+            if let Some(mut watchdog) = self.watchdog.take() {
+                let _ = watchdog.kill();
+                let _ = watchdog.wait();
+            }
         }
     }
 }

@@ -7,11 +7,19 @@
 //! with its own process id (built for this machine by `scripts/build-host-bootstraps.sh`, in
 //! `target/debug`). The handler itself ends when its emulator's Runtime API goes away; the
 //! helper does not, unless it is stopped with the rest.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
 use local_emulators::{Rie, process_tree};
+use std::io::BufRead;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// A bootstrap script of this test's own that starts `sleep 300` and then runs a copy of the
 /// fixture under a path of this test's own (so that the processes running it are this test's):
@@ -111,5 +119,73 @@ fn a_stopped_emulator_answers_no_more() {
     // Stopping again, and dropping, do nothing more.
     rie.stop();
     drop(rie);
+    std::fs::remove_dir_all(bootstrap.parent().unwrap()).unwrap();
+}
+
+/// In the environment of the child process of `a_killed_parent_leaves_no_bootstrap_running`:
+/// the bootstrap it runs.
+const CHILD_BOOTSTRAP: &str = "NO_ORPHANS_CHILD_BOOTSTRAP";
+
+/// The child's part of the test below (it does nothing elsewhere): starts the bootstrap under
+/// an emulator, invokes it, prints `tree <pids>` and waits to be killed.
+#[test]
+#[ignore = "run by a_killed_parent_leaves_no_bootstrap_running"]
+fn child_starts_an_emulator_and_waits_to_be_killed() {
+    let Some(bootstrap) = std::env::var_os(CHILD_BOOTSTRAP) else {
+        return;
+    };
+    let rie = Rie::start(Path::new(&bootstrap), &[]).unwrap();
+    rie.invoke(&event()).unwrap();
+    let tree = process_tree(rie.pid()).unwrap();
+    let pids: Vec<String> = tree.iter().map(ToString::to_string).collect();
+    println!("tree {}", pids.join(" "));
+    std::thread::sleep(Duration::from_secs(60));
+}
+
+#[test]
+fn a_killed_parent_leaves_no_bootstrap_running() {
+    let (bootstrap, handler) = private_bootstrap("killed");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "child_starts_an_emulator_and_waits_to_be_killed",
+            "--nocapture",
+        ])
+        .env(CHILD_BOOTSTRAP, &bootstrap)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let tree: Vec<u32> = stdout
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.strip_prefix("tree ")
+                .map(|pids| pids.split(' ').map(|pid| pid.parse().unwrap()).collect())
+        })
+        .expect("the child printed no tree");
+    // The emulator, the bootstrap, and its helper.
+    assert_eq!(tree.len(), 3, "{tree:?}");
+
+    // Killed: no destructor runs, and nothing is stopped by the child itself.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let started = Instant::now();
+    loop {
+        let left: Vec<u32> = tree
+            .iter()
+            .copied()
+            .filter(|pid| !process_tree(*pid).unwrap().is_empty())
+            .collect();
+        if left.is_empty() && running(&handler).is_empty() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{left:?} of {tree:?} still run 10 s after their parent was killed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     std::fs::remove_dir_all(bootstrap.parent().unwrap()).unwrap();
 }
