@@ -36,6 +36,15 @@ use std::path::PathBuf;
 const INSTALL: &str = "python3 -m venv .venv && .venv/bin/pip install \"moto[server]\" aws-sam-cli";
 
 /// Why a local process could not be found, started or reached.
+///
+/// ```
+/// use local_emulators::{Discovery, ProcessError};
+/// let nowhere = Discovery { current_dir: "/no/such/project".into(), ..Discovery::default() };
+/// match nowhere.rie() {
+///     Err(ProcessError::RieNotFound { looked }) => assert!(!looked.is_empty()),
+///     other => panic!("{other:?}"),
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {
     /// moto server was found nowhere.
