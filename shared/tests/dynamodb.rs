@@ -10,14 +10,14 @@ use eventbridge_lambda::dedup::{
 use eventbridge_lambda::dispatch::{Outcome, Response};
 use eventbridge_lambda::{Context, Dispatcher, ErrorChain, Event, EventError, OrderCreated};
 use eventbridge_lambda_testing::fault::{FaultServer, Response as FaultResponse};
-use eventbridge_lambda_testing::{MotoServer, create_table};
+use eventbridge_lambda_testing::{MotoServer, create_table, shared_moto};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn moto() -> &'static MotoServer {
-    MotoServer::shared()
+    shared_moto()
 }
 
 async fn client(endpoint: &str) -> Client {

@@ -80,11 +80,11 @@ async fn accept(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use eventbridge_lambda_testing::MotoServer;
+    use eventbridge_lambda_testing::shared_moto;
 
     #[tokio::test]
     async fn an_order_is_published_as_order_accepted_on_a_real_endpoint() {
-        let moto = MotoServer::shared();
+        let moto = shared_moto();
         let client = aws_sdk_eventbridge::Client::new(&moto.sdk_config().await);
         client
             .create_event_bus()
@@ -119,7 +119,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_bus_is_refused_at_cold_start() {
-        let moto = MotoServer::shared();
+        let moto = shared_moto();
         let client = aws_sdk_eventbridge::Client::new(&moto.sdk_config().await);
         let error = Publisher::put_events(client, "no-such-bus")
             .await

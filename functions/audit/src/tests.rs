@@ -4,11 +4,11 @@
 use super::*;
 use eventbridge_lambda::Detail;
 use eventbridge_lambda::decode::decode_event;
-use eventbridge_lambda_testing::MotoServer;
+use eventbridge_lambda_testing::{MotoServer, shared_moto};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn moto() -> &'static MotoServer {
-    MotoServer::shared()
+    shared_moto()
 }
 
 /// A fresh audit table, laid out as `template.yaml` declares it (key `id`).

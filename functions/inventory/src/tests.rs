@@ -4,8 +4,8 @@
 use super::*;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
-use eventbridge_lambda_testing::MotoServer;
 use eventbridge_lambda_testing::fault::{FaultServer, Request, Response};
+use eventbridge_lambda_testing::{MotoServer, shared_moto};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -24,7 +24,7 @@ fn invocation() -> Context {
 }
 
 fn moto() -> &'static MotoServer {
-    MotoServer::shared()
+    shared_moto()
 }
 
 async fn client() -> Client {

@@ -5,8 +5,8 @@
 use super::*;
 use eventbridge_lambda::publish::FailureClass;
 use eventbridge_lambda::publish::partner::SourceName;
-use eventbridge_lambda_testing::MotoServer;
 use eventbridge_lambda_testing::fault::{FaultServer, Request, Response};
+use eventbridge_lambda_testing::shared_moto;
 use registry::Registration;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,7 +20,7 @@ async fn registry() -> Registry {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::SeqCst)
     );
-    let client = aws_sdk_dynamodb::Client::new(&MotoServer::shared().sdk_config().await);
+    let client = aws_sdk_dynamodb::Client::new(&shared_moto().sdk_config().await);
     eventbridge_lambda_testing::create_table(&client, &table, "store_id")
         .await
         .unwrap();

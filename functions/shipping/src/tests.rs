@@ -5,13 +5,13 @@
 use super::*;
 use aws_sdk_dynamodb::types::AttributeValue;
 use eventbridge_lambda::Context;
-use eventbridge_lambda_testing::MotoServer;
+use eventbridge_lambda_testing::{MotoServer, shared_moto};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 fn moto() -> &'static MotoServer {
-    MotoServer::shared()
+    shared_moto()
 }
 
 /// A fresh shipments table, laid out as `template.yaml` declares it (key `order_id`).

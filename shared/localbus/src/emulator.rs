@@ -6,14 +6,20 @@
 //! Why the RIE and not `cargo lambda watch`: the RIE runs an already built bootstrap exactly as
 //! Lambda does (one process per function, one invocation at a time, its START/END/REPORT
 //! lines), while `watch` builds and serves sources and would rebuild per function.
+//!
+//! A bootstrap rebuilt while localbus runs (`cargo lambda build`, `cargo build`) is picked up at
+//! its function's next delivery: [`Emulator::process`] sees that the file is not the one its
+//! emulator started with and starts a new emulator in place of the old one (between two
+//! invocations, never during one). [`Emulator::stop_all`] stops every function, bootstraps
+//! included, and starts none after.
 
 use crate::stack::{ResolveError, Stack};
-use eventbridge_lambda_testing::{Rie, TestingError};
+use local_emulators::{ProcessError, Rie};
 use sam_template::{Function, Template};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Why a function cannot run.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +70,9 @@ pub(crate) enum EmulatorError {
         #[source]
         source: ResolveError,
     },
+    /// The functions were stopped ([`Emulator::stop_all`]): none starts again.
+    #[error("{0}: not started, localbus is stopping")]
+    Stopped(String),
     /// The emulator failed.
     #[error("{function}: {source}")]
     Emulator {
@@ -71,7 +80,7 @@ pub(crate) enum EmulatorError {
         function: String,
         /// Why.
         #[source]
-        source: TestingError,
+        source: ProcessError,
     },
 }
 
@@ -108,11 +117,71 @@ impl Invocation {
     }
 }
 
+/// What tells one build of a bootstrap file from the next: a build writes a new file (a new
+/// inode) or rewrites it (a new modification time, usually a new size).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Build {
+    device: u64,
+    inode: u64,
+    size: u64,
+    modified: Option<SystemTime>,
+}
+
+impl Build {
+    /// The build at `path` now; `None` when there is no file (in the middle of a rebuild).
+    fn of(path: &Path) -> Option<Build> {
+        use std::os::unix::fs::MetadataExt;
+        let metadata = std::fs::metadata(path).ok()?;
+        Some(Build {
+            device: metadata.dev(),
+            inode: metadata.ino(),
+            size: metadata.len(),
+            modified: metadata.modified().ok(),
+        })
+    }
+}
+
+/// A function's emulator and the bootstrap build it runs.
+#[derive(Debug)]
+struct Running {
+    rie: Rie,
+    bootstrap: PathBuf,
+    build: Option<Build>,
+}
+
+impl Running {
+    /// Starts `bootstrap` under a new emulator.
+    fn start(
+        logical_id: &str,
+        bootstrap: &Path,
+        env: &[(String, String)],
+    ) -> Result<Running, EmulatorError> {
+        let build = Build::of(bootstrap);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let rie = Rie::start(bootstrap, &env).map_err(|source| EmulatorError::Emulator {
+            function: logical_id.to_owned(),
+            source,
+        })?;
+        Ok(Running {
+            rie,
+            bootstrap: bootstrap.to_owned(),
+            build,
+        })
+    }
+
+    /// Whether `bootstrap` is still the build this emulator runs. A file that is missing for
+    /// the moment (a build replacing it) counts as unchanged.
+    fn runs(&self, bootstrap: &Path) -> bool {
+        self.bootstrap == bootstrap
+            && Build::of(bootstrap).is_none_or(|now| Some(now) == self.build)
+    }
+}
+
 /// A running function: its emulator, used by one invocation at a time.
 #[derive(Debug)]
 pub(crate) struct FunctionProcess {
     logical_id: String,
-    rie: Mutex<Rie>,
+    running: Mutex<Running>,
 }
 
 impl FunctionProcess {
@@ -121,13 +190,46 @@ impl FunctionProcess {
         &self.logical_id
     }
 
+    /// The function's emulator, once the invocation in progress (if any) has ended.
+    fn lock(&self) -> MutexGuard<'_, Running> {
+        self.running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Replaces the emulator with a new one when `bootstrap` is not the build it runs (with the
+    /// function's lock held: between two invocations). When the new one cannot start, the old
+    /// one stays, and the next delivery tries again.
+    fn restart_if_rebuilt(
+        &self,
+        bootstrap: &Path,
+        environment: impl FnOnce() -> Result<Vec<(String, String)>, EmulatorError>,
+    ) -> Result<(), EmulatorError> {
+        let mut running = self.lock();
+        if running.runs(bootstrap) {
+            return Ok(());
+        }
+        let fresh = Running::start(&self.logical_id, bootstrap, &environment()?)?;
+        // The old emulator and its bootstrap stop when dropped.
+        drop(std::mem::replace(&mut *running, fresh));
+        eprintln!(
+            "localbus: {} changed on disk: {} restarted with the new build",
+            bootstrap.display(),
+            self.logical_id
+        );
+        Ok(())
+    }
+
+    /// Stops the emulator and its bootstrap (after the invocation in progress, if any).
+    fn stop(&self) {
+        self.lock().rie.stop();
+    }
+
     /// Invokes the function with `payload` and waits for the result (a blocking call: run it
     /// with `spawn_blocking`).
     pub(crate) fn invoke(&self, payload: &[u8]) -> Result<Invocation, EmulatorError> {
-        let rie = self
-            .rie
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let running = self.lock();
+        let rie = &running.rie;
         let offset = rie.log_len();
         let started = Instant::now();
         let answer = rie
@@ -166,7 +268,15 @@ pub(crate) struct Emulator {
     backend: Backend,
     /// Set for every function after the template's own (see [`Emulator::with_variables`]).
     variables: Vec<(String, String)>,
-    running: Mutex<BTreeMap<String, Arc<FunctionProcess>>>,
+    running: Mutex<Processes>,
+}
+
+/// The started functions, by logical id.
+#[derive(Debug, Default)]
+struct Processes {
+    by_function: BTreeMap<String, Arc<FunctionProcess>>,
+    /// Set by [`Emulator::stop_all`]: no function starts after it.
+    stopped: bool,
 }
 
 impl Emulator {
@@ -176,7 +286,7 @@ impl Emulator {
             functions_dir,
             backend,
             variables: Vec::new(),
-            running: Mutex::new(BTreeMap::new()),
+            running: Mutex::new(Processes::default()),
         }
     }
 
@@ -187,17 +297,6 @@ impl Emulator {
         self
     }
 
-    /// Stops every running function (their emulators and bootstraps).
-    pub(crate) fn stop_all(&self) {
-        let running = std::mem::take(
-            &mut *self
-                .running
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner),
-        );
-        drop(running);
-    }
-
     /// The default place of built bootstraps: cargo-lambda's `target/lambda`, under
     /// `$CARGO_TARGET_DIR` when set.
     pub(crate) fn default_functions_dir() -> PathBuf {
@@ -206,36 +305,59 @@ impl Emulator {
             .join("lambda")
     }
 
-    /// The running process of a function, started (under the emulator) on first use.
+    /// The running process of a function, started (under the emulator) on first use, and
+    /// started again when its bootstrap changed on disk since (see the module docs).
     pub(crate) fn process(
         &self,
         template: &Template,
         stack: &Stack,
         logical_id: &str,
     ) -> Result<Arc<FunctionProcess>, EmulatorError> {
-        let mut running = self
-            .running
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(process) = running.get(logical_id) {
-            return Ok(Arc::clone(process));
-        }
         let function = template
             .function(logical_id)
             .ok_or_else(|| EmulatorError::NoFunction(logical_id.to_owned()))?;
+        let mut running = self.processes();
+        if running.stopped {
+            return Err(EmulatorError::Stopped(logical_id.to_owned()));
+        }
+        if let Some(process) = running.by_function.get(logical_id).map(Arc::clone) {
+            // Other functions need not wait while this one's invocation ends.
+            drop(running);
+            let bootstrap = self.bootstrap(function)?;
+            process.restart_if_rebuilt(&bootstrap, || self.environment(function, stack))?;
+            return Ok(process);
+        }
         let bootstrap = self.bootstrap(function)?;
         let env = self.environment(function, stack)?;
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let rie = Rie::start(&bootstrap, &env).map_err(|source| EmulatorError::Emulator {
-            function: logical_id.to_owned(),
-            source,
-        })?;
         let process = Arc::new(FunctionProcess {
             logical_id: logical_id.to_owned(),
-            rie: Mutex::new(rie),
+            running: Mutex::new(Running::start(logical_id, &bootstrap, &env)?),
         });
-        running.insert(logical_id.to_owned(), Arc::clone(&process));
+        running
+            .by_function
+            .insert(logical_id.to_owned(), Arc::clone(&process));
         Ok(process)
+    }
+
+    /// Stops every function's emulator and bootstrap, each once its invocation in progress (if
+    /// any) has ended; no function starts after this ([`EmulatorError::Stopped`]). For a clean
+    /// exit on Ctrl-C or SIGTERM: the emulators run in process groups of their own, which the
+    /// terminal's signals do not reach.
+    pub(crate) fn stop_all(&self) {
+        let stopping = {
+            let mut running = self.processes();
+            running.stopped = true;
+            std::mem::take(&mut running.by_function)
+        };
+        for process in stopping.values() {
+            process.stop();
+        }
+    }
+
+    fn processes(&self) -> MutexGuard<'_, Processes> {
+        self.running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn bootstrap(&self, function: &Function) -> Result<PathBuf, EmulatorError> {
@@ -337,3 +459,6 @@ fn elf_architecture(path: &std::path::Path) -> Option<&'static str> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests;

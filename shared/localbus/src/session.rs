@@ -7,7 +7,7 @@ use crate::emulator::{Backend, Emulator};
 use crate::provision::{self, Provisioned};
 use crate::stack::{LOCAL_ACCOUNT, Stack};
 use aws_config::SdkConfig;
-use eventbridge_lambda_testing::MotoServer;
+use local_emulators::MotoServer;
 use sam_template::Template;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -64,6 +64,13 @@ pub(crate) struct Session {
     pub(crate) provisioned: Option<Provisioned>,
     /// The server started for this run (stopped when the session ends).
     _moto: Option<MotoServer>,
+}
+
+impl Drop for Session {
+    /// The session's functions stop with it, bootstraps included (before the moto server).
+    fn drop(&mut self) {
+        self.emulator.stop_all();
+    }
 }
 
 impl Session {
@@ -137,7 +144,7 @@ impl Session {
                 (Some(moto), endpoint)
             }
         };
-        let config = eventbridge_lambda_testing::sdk_config(&endpoint).await;
+        let config = local_emulators::sdk_config(&endpoint).await;
         let stack = Stack::new(
             &template,
             &args.stack_name,

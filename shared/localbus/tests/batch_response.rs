@@ -9,7 +9,7 @@
 mod common;
 
 use common::{functions_dir, localbus, root};
-use eventbridge_lambda_testing::MotoServer;
+use eventbridge_lambda_testing::shared_moto;
 use serde_json::Value;
 use std::process::{Command, Output};
 
@@ -42,7 +42,7 @@ fn routes_warns_about_an_sqs_event_source_without_the_response_type() {
 #[test]
 fn send_warns_and_reports_the_failed_record_lambda_deletes_as_lost() {
     let functions = functions_dir();
-    let moto = MotoServer::shared();
+    let moto = shared_moto();
     // An OrderCreated without items, which the function rejects, next to a good one: one batch
     // with one failed record, so the function's invocation succeeds with a partial response.
     let mut bad: Value = serde_json::from_str(

@@ -7,7 +7,7 @@
 mod common;
 
 use common::{functions_dir, root};
-use eventbridge_lambda_testing::{MotoServer, get_item};
+use eventbridge_lambda_testing::{get_item, shared_moto};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
@@ -25,7 +25,7 @@ fn send_twice(stack: &str, stage: &str, extra: &[&str]) -> Value {
         .args(["send", "--event", ORDER, "--event", ORDER])
         .args(["--event-bus-name", "OrdersBus"])
         .args(["--seed", "file://events/local/seed.json"])
-        .args(["--endpoint-url", &MotoServer::shared().endpoint()])
+        .args(["--endpoint-url", &shared_moto().endpoint()])
         .args(["--stack-name", stack, "--output", "json"])
         .args(["--parameter-overrides", &format!("Stage={stage}")])
         .args(extra)
@@ -80,7 +80,7 @@ fn skipped(report: &Value, index: usize) -> BTreeSet<String> {
 }
 
 fn available_stock(stack: &str) -> String {
-    let moto = MotoServer::shared();
+    let moto = shared_moto();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -8,7 +8,7 @@
 mod common;
 
 use common::{functions_dir, json, localbus_with_functions as localbus, root};
-use eventbridge_lambda_testing::{MotoServer, get_item};
+use eventbridge_lambda_testing::{MotoServer, get_item, shared_moto};
 use serde_json::Value;
 use std::process::Command;
 
@@ -61,7 +61,7 @@ fn deliveries(report: &Value) -> Vec<&Value> {
 
 #[test]
 fn an_order_reaches_every_function_and_a_duplicate_changes_nothing() {
-    let moto = MotoServer::shared();
+    let moto = shared_moto();
     let endpoint = moto.endpoint();
     let order = "file://events/order-created.json";
     let output = localbus(&[
@@ -168,7 +168,7 @@ fn an_order_reaches_every_function_and_a_duplicate_changes_nothing() {
 
 #[test]
 fn a_failing_function_is_retried_twice_then_its_event_is_in_the_on_failure_queue() {
-    let moto = MotoServer::shared();
+    let moto = shared_moto();
     let endpoint = moto.endpoint();
     let output = localbus(&[
         "send",
@@ -216,7 +216,7 @@ fn a_failing_function_is_retried_twice_then_its_event_is_in_the_on_failure_queue
 
 #[test]
 fn a_record_the_queue_consumer_keeps_failing_is_redriven_while_its_batch_mates_succeed() {
-    let moto = MotoServer::shared();
+    let moto = shared_moto();
     let endpoint = moto.endpoint();
     // An OrderCreated whose detail lacks its items: every subscriber rejects it.
     let mut bad: Value = serde_json::from_str(
@@ -283,7 +283,7 @@ fn a_record_the_queue_consumer_keeps_failing_is_redriven_while_its_batch_mates_s
 
 #[test]
 fn invoke_runs_one_function_like_sam_local_invoke() {
-    let moto = MotoServer::shared();
+    let moto = shared_moto();
     let endpoint = moto.endpoint();
     let output = localbus(&[
         "invoke",
@@ -336,7 +336,7 @@ fn a_missing_bootstrap_or_bus_stops_the_run_before_anything_is_sent() {
             "--event-bus-name",
             "OrdersBus",
             "--endpoint-url",
-            &MotoServer::shared().endpoint(),
+            &shared_moto().endpoint(),
             "--functions-dir",
             "/nonexistent",
         ])
@@ -353,7 +353,7 @@ fn a_missing_bootstrap_or_bus_stops_the_run_before_anything_is_sent() {
         "--event-bus-name",
         "NoSuchBus",
         "--endpoint-url",
-        &MotoServer::shared().endpoint(),
+        &shared_moto().endpoint(),
     ]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("no event bus \"NoSuchBus\""));
@@ -361,7 +361,7 @@ fn a_missing_bootstrap_or_bus_stops_the_run_before_anything_is_sent() {
 
 #[test]
 fn aws_mode_uses_the_ambient_aws_configuration_and_creates_nothing() {
-    let moto = MotoServer::shared();
+    let moto = shared_moto();
     let endpoint = moto.endpoint();
     let common = [
         "send",
