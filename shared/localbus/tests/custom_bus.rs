@@ -10,7 +10,7 @@ mod custom_bus_support;
 
 use common::{json, localbus, localbus_with_functions};
 use custom_bus_support::*;
-use eventbridge_lambda_testing::{MotoServer, get_item};
+use eventbridge_lambda_testing::{get_item, shared_moto};
 use serde_json::{Value, json};
 
 #[test]
@@ -65,7 +65,7 @@ fn orders_published_to_the_custom_bus_reach_the_function_in_order() {
 
     // The side effect, in moto.
     runtime().block_on(async {
-        let moto = MotoServer::shared();
+        let moto = shared_moto();
         let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
         for order_id in ["v2-order-1", "v2-order-2"] {
             let reservation =
@@ -114,7 +114,7 @@ fn a_batch_of_with_metadata_records_reaches_the_function_in_one_invocation() {
     // The framework's answer to a batch that fully succeeded.
     assert_eq!(batch["Response"], json!({"batchItemFailures": []}));
     runtime().block_on(async {
-        let moto = MotoServer::shared();
+        let moto = shared_moto();
         let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
         for order_id in ["v2-batch-1", "v2-batch-2", "v2-batch-3"] {
             let reservation =
@@ -129,7 +129,7 @@ fn a_batch_of_with_metadata_records_reaches_the_function_in_one_invocation() {
 #[test]
 fn template_yaml_order_stream_delivers_a_batch_to_the_inventory_function() {
     let state = state_dir("template");
-    let moto = MotoServer::shared();
+    let moto = shared_moto();
     let endpoint = moto.endpoint();
     let entry = order("v2-template-1", "v2-template-1").to_string();
     let output = localbus_with_functions(&[

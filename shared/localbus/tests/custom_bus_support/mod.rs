@@ -4,7 +4,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common::{json, localbus_with_functions, root};
-use eventbridge_lambda_testing::MotoServer;
+use eventbridge_lambda_testing::shared_moto;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
@@ -60,7 +60,7 @@ pub fn send_to(
     state: &std::path::Path,
     events: &[Value],
 ) -> (Value, Option<i32>) {
-    let moto = MotoServer::shared();
+    let moto = shared_moto();
     let endpoint = moto.endpoint();
     let texts: Vec<String> = events.iter().map(Value::to_string).collect();
     let mut args = vec![
@@ -99,7 +99,7 @@ pub fn batches<'a>(report: &'a Value, subscriber: &str) -> Vec<&'a Value> {
 
 /// Every message of a queue of the shared moto (received once, left in place).
 pub fn queue_messages(queue: &str) -> Vec<Value> {
-    let moto = MotoServer::shared();
+    let moto = shared_moto();
     runtime().block_on(async {
         let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
         let url = format!("{}/123456789012/{queue}", moto.endpoint());
