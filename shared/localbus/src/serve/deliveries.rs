@@ -121,6 +121,24 @@ impl Deliveries {
         self.inner.pending.load(Ordering::SeqCst)
     }
 
+    /// Counts `count` deliveries started elsewhere (the Custom Event Bus's, one per event and
+    /// subscriber), so the stop logic waits for them too; each ends with [`Deliveries::end`].
+    pub(crate) fn begin(&self, count: usize) {
+        self.inner.pending.fetch_add(count, Ordering::SeqCst);
+    }
+
+    /// Counts `count` deliveries counted by [`Deliveries::begin`] as ended (reported).
+    pub(crate) fn end(&self, count: usize) {
+        if count > 0 && self.inner.pending.fetch_sub(count, Ordering::SeqCst) == count {
+            self.inner.idle.notify_waiters();
+        }
+    }
+
+    /// How deliveries are reported.
+    pub(crate) fn output(&self) -> Output {
+        self.inner.output
+    }
+
     /// Waits until no delivery is pending.
     pub(crate) async fn idle(&self) {
         loop {
@@ -370,7 +388,7 @@ impl Deliveries {
 
     /// The function's running process (started, or restarted after its bootstrap changed, by
     /// the emulator).
-    async fn process(&self, function: &str) -> Result<Arc<FunctionProcess>, String> {
+    pub(crate) async fn process(&self, function: &str) -> Result<Arc<FunctionProcess>, String> {
         let emulator = Arc::clone(&self.inner.emulator);
         let (template, stack) = (
             Arc::clone(&self.inner.context.template),
@@ -386,9 +404,7 @@ impl Deliveries {
     /// Reports a delivery that ended and counts it done.
     fn done(&self, label: &Label, report: &Report) {
         self.report(label, report);
-        if self.inner.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.inner.idle.notify_waiters();
-        }
+        self.end(1);
     }
 
     /// The delivery's line on stdout.

@@ -1,0 +1,354 @@
+//! `localbus serve` speaks the Custom Event Bus API (`eventbridgev2`, Smithy RPC v2 CBOR) for the
+//! template's `AWS::EventsV2::*` resources, driven by real clients: boto3's `eventbridgev2`
+//! client and the Rust SDK (`aws-sdk-eventbridgev2`). Orders published to template.yaml's
+//! OrderStreamBus reach the real inventory bootstrap (host build, under the Lambda Runtime
+//! Interface Emulator) in batches; the reservations are read back from moto. Each test starts its
+//! own serve, moto and state directory.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+mod common;
+
+use common::functions_dir;
+use common::serve::Serve;
+use eventbridge_lambda_testing::{MotoServer, get_item};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::time::Duration;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A fresh state directory (the bus's retained events) for one test.
+fn state_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("serve-custom-bus-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// serve on template.yaml against `moto`, keeping the Custom Event Bus's events in `state`.
+fn serve(moto: &MotoServer, state: &std::path::Path) -> Serve {
+    Serve::start(
+        &functions_dir(),
+        &[
+            "--endpoint-url",
+            &moto.endpoint(),
+            "--seed",
+            "file://events/local/seed.json",
+            "--state-dir",
+            state.to_str().unwrap(),
+        ],
+    )
+}
+
+/// One raw POST to serve (HTTP/1.1, `Connection: close`): the status and the body, decoded
+/// from CBOR.
+fn raw_post(endpoint: &str, path: &str, body: &[u8]) -> (u16, Value, String) {
+    let address = endpoint.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nsmithy-protocol: rpc-v2-cbor\r\ncontent-type: application/cbor\r\naccept: application/cbor\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    stream.write_all(body).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&answer[..split]).to_lowercase();
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let decoded: ciborium::Value = ciborium::from_reader(&answer[split + 4..]).unwrap();
+    let mut json = serde_json::Map::new();
+    for (key, value) in decoded.as_map().unwrap() {
+        json.insert(
+            key.as_text().unwrap().to_owned(),
+            value.as_text().map_or(Value::Null, Value::from),
+        );
+    }
+    (status, Value::Object(json), head)
+}
+
+/// The event ids of every delivery line, in the order they were delivered.
+fn delivered_ids(lines: &[Value]) -> Vec<String> {
+    lines
+        .iter()
+        .flat_map(|line| line["EventIds"].as_array().unwrap())
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Waits until the delivery lines (banner excluded) hold `count` events; then a moment more, to
+/// see that no other delivery follows. The delivery lines.
+fn batches_of(serve: &mut Serve, count: usize) -> Vec<Value> {
+    let started = std::time::Instant::now();
+    loop {
+        let lines = serve.wait_lines(1, Duration::from_secs(5));
+        let deliveries: Vec<Value> = lines.into_iter().skip(1).collect();
+        if delivered_ids(&deliveries).len() >= count {
+            std::thread::sleep(Duration::from_millis(700));
+            let lines: Vec<Value> = serve
+                .lines
+                .lock()
+                .unwrap()
+                .iter()
+                .skip(1)
+                .cloned()
+                .collect();
+            assert_eq!(
+                delivered_ids(&lines).len(),
+                count,
+                "more deliveries than expected: {lines:#?}"
+            );
+            return lines;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{} of {count} events delivered: {deliveries:#?}\nstderr: {}",
+            delivered_ids(&deliveries).len(),
+            serve.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn boto3_publishes_orders_to_the_order_stream_and_the_inventory_function_gets_them_in_batches() {
+    let moto = MotoServer::start().unwrap();
+    let state = state_dir("boto3");
+    let mut serve = serve(&moto, &state);
+    let run = format!("v2serve-{}", std::process::id());
+    let answer = serve.python("custom_bus.py", &[&run]);
+
+    // The template's bus and subscriber, as the API describes them.
+    let arn = answer["described"]["EventBusArn"].as_str().unwrap();
+    assert!(arn.contains(":event-busv2/order-stream-dev/"), "{answer:#}");
+    assert_eq!(
+        answer["described"]["StorageConfiguration"]["RetentionPeriodInDays"],
+        7
+    );
+    assert_eq!(answer["described"]["State"], "ACTIVE");
+    let subscriber = &answer["subscriber"];
+    assert_eq!(subscriber["Name"], "inventory-dev");
+    assert_eq!(subscriber["Type"], "FIFO");
+    assert_eq!(subscriber["Transformer"]["Type"], "WITH_METADATA");
+    assert_eq!(subscriber["BatchConfiguration"]["MaxBatchSize"], 10);
+    assert!(
+        subscriber["InvokeConfiguration"]["TargetArn"]
+            .as_str()
+            .unwrap()
+            .ends_with(":function:localbus-InventoryFunction"),
+        "{subscriber:#}"
+    );
+
+    // Three orders published, in sequence; the first again: DEDUPLICATED, with its first id.
+    let put = answer["put"]["Entries"].as_array().unwrap();
+    assert_eq!(answer["put"]["FailedEntryCount"], 0, "{answer:#}");
+    assert!(put.iter().all(|e| e["SuccessCode"] == "PUBLISHED"));
+    let sequence = |e: &Value| {
+        e["SequenceNumber"]
+            .as_str()
+            .unwrap()
+            .parse::<u128>()
+            .unwrap()
+    };
+    assert!(sequence(&put[0]) < sequence(&put[1]) && sequence(&put[1]) < sequence(&put[2]));
+    let again = &answer["again"]["Entries"][0];
+    assert_eq!(again["SuccessCode"], "DEDUPLICATED", "{answer:#}");
+    assert_eq!(again["EventId"], put[0]["EventId"]);
+    // A malformed entry is the entry's error, not the call's.
+    assert_eq!(answer["malformed"]["FailedEntryCount"], 1);
+    assert_eq!(
+        answer["malformed"]["Entries"][0]["ErrorCode"],
+        "MalformedDetail"
+    );
+
+    // Bad requests: the model's errors, and serve keeps serving.
+    let errors = &answer["errors"];
+    assert_eq!(
+        errors["unknown_bus"][0], "ResourceNotFoundException",
+        "{errors:#}"
+    );
+    assert_eq!(errors["too_many"][0], "InvalidInputException", "{errors:#}");
+    assert!(
+        errors["too_many"][1].as_str().unwrap().contains("101"),
+        "{errors:#}"
+    );
+    assert_eq!(
+        errors["no_entries"][0], "InvalidInputException",
+        "{errors:#}"
+    );
+    assert_eq!(errors["unknown_subscriber"][0], "ResourceNotFoundException");
+    assert_eq!(answer["after"], answer["buses"]);
+
+    // Delivered in the background: each published order once, the duplicate never, in
+    // sequence order, WITH_METADATA records in arrays (MaxBatchSize 10).
+    let lines = batches_of(&mut serve, 3);
+    let published: Vec<String> = put
+        .iter()
+        .map(|e| e["EventId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(delivered_ids(&lines), published, "{lines:#?}");
+    for line in &lines {
+        assert_eq!(line["Outcome"], "Succeeded", "{line:#}");
+        assert_eq!(line["Attempts"], 1);
+        assert_eq!(line["Subscriber"], "OrderStreamInventorySubscriber");
+        assert_eq!(line["Function"], "InventoryFunction");
+        assert_eq!(line["Bus"], "order-stream-dev");
+        assert!(line["Error"].is_null(), "{line:#}");
+        let records = line["Payload"].as_array().unwrap();
+        assert_eq!(records.len(), line["EventIds"].as_array().unwrap().len());
+        for (record, id) in records.iter().zip(line["EventIds"].as_array().unwrap()) {
+            assert_eq!(record["SystemMetadata"]["aws:EventId"], *id);
+            assert_eq!(record["SystemMetadata"]["aws:DeliveryType"], "LIVE");
+            assert_eq!(
+                record["SystemMetadata"]["EventGroupId"],
+                record["Data"]["detail"]["order_id"]
+            );
+        }
+    }
+
+    // The side effect, once per order, in moto.
+    runtime().block_on(async {
+        let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
+        for n in 1..=3 {
+            let order_id = format!("{run}-{n}");
+            let reservation = get_item(
+                &dynamodb,
+                "localbus-ReservationsTable",
+                "order_id",
+                &order_id,
+            )
+            .await
+            .unwrap();
+            assert!(reservation.is_some(), "{order_id} not reserved");
+        }
+    });
+
+    // Unknown operations and bodies that are not CBOR get the protocol's error shape.
+    let (status, body, head) = raw_post(
+        &serve.endpoint,
+        "/service/AWSEventsV2/operation/PutNothing",
+        b"",
+    );
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["__type"], "UnknownOperationException");
+    assert!(head.contains("smithy-protocol: rpc-v2-cbor"), "{head}");
+    assert!(head.contains("content-type: application/cbor"), "{head}");
+    let (status, body, _) = raw_post(
+        &serve.endpoint,
+        "/service/AWSEventsV2/operation/PutEvents",
+        b"\xff\x00",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["__type"], "SerializationException");
+
+    assert!(serve.stop().success(), "{}", serve.stderr());
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+#[test]
+fn the_rust_sdk_gets_the_same_put_events_answer_shape() {
+    use aws_sdk_eventbridgev2::types::{
+        PutEventsRequestEntry, PutEventsSystemMetadata, SuccessCode,
+    };
+
+    let moto = MotoServer::start().unwrap();
+    let state = state_dir("sdk");
+    let mut serve = serve(&moto, &state);
+    let run = format!("v2sdk-{}", std::process::id());
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join("events/order-created.json")).unwrap(),
+    )
+    .unwrap();
+    let mut detail = sample["detail"].clone();
+    detail["order_id"] = run.clone().into();
+    let (put, again, missing, bus) = runtime().block_on(async {
+        let config = aws_sdk_eventbridgev2::config::Builder::from(&moto.sdk_config().await)
+            .endpoint_url(&serve.endpoint)
+            .build();
+        let client = aws_sdk_eventbridgev2::Client::from_conf(config);
+        let buses = client.list_event_buses().send().await.unwrap();
+        let bus = buses
+            .event_buses()
+            .iter()
+            .find(|b| b.name() == Some("order-stream-dev"))
+            .unwrap()
+            .event_bus_arn()
+            .unwrap()
+            .to_owned();
+        let entry = PutEventsRequestEntry::builder()
+            .source("com.ecommerce.orders")
+            .detail_type("OrderCreated")
+            .detail(detail.to_string())
+            .system_metadata(
+                PutEventsSystemMetadata::builder()
+                    .event_group_id(&run)
+                    .deduplication_id(&run)
+                    .build(),
+            )
+            .build()
+            .unwrap();
+        let put = client
+            .put_events()
+            .event_bus_arn(&bus)
+            .entries(entry.clone())
+            .send()
+            .await
+            .unwrap();
+        let again = client
+            .put_events()
+            .event_bus_arn(&bus)
+            .entries(entry)
+            .send()
+            .await
+            .unwrap();
+        let missing = client
+            .describe_event_bus()
+            .event_bus_arn(format!("{bus}x"))
+            .send()
+            .await
+            .unwrap_err();
+        (put, again, missing, bus)
+    });
+    assert_eq!(put.failed_entry_count(), 0);
+    let first = &put.entries()[0];
+    assert_eq!(first.success_code(), Some(&SuccessCode::Published));
+    assert!(first.event_id().is_some_and(|id| !id.is_empty()));
+    assert!(first.sequence_number().unwrap().parse::<u128>().unwrap() > 1 << 53);
+    assert_eq!(first.error_code(), None);
+    let second = &again.entries()[0];
+    assert_eq!(second.success_code(), Some(&SuccessCode::Deduplicated));
+    assert_eq!(second.event_id(), first.event_id());
+    assert!(
+        missing
+            .as_service_error()
+            .is_some_and(|e| e.is_resource_not_found_exception()),
+        "{missing:?}"
+    );
+    assert!(bus.contains(":event-busv2/order-stream-dev/"));
+
+    let lines = batches_of(&mut serve, 1);
+    assert_eq!(delivered_ids(&lines), [first.event_id().unwrap()]);
+    assert_eq!(lines[0]["Outcome"], "Succeeded", "{lines:#?}");
+    let ids: BTreeSet<&str> = lines[0]["EventGroupIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g.as_str().unwrap())
+        .collect();
+    assert_eq!(ids, BTreeSet::from([run.as_str()]));
+    assert!(serve.stop().success(), "{}", serve.stderr());
+    let _ = std::fs::remove_dir_all(&state);
+}
