@@ -39,9 +39,16 @@ fn state_dir(name: &str) -> PathBuf {
 
 /// serve on template.yaml against `moto`, keeping the Custom Event Bus's events in `state`.
 fn serve(moto: &MotoServer, state: &std::path::Path) -> Serve {
+    serve_template(moto, state, "template.yaml")
+}
+
+/// serve on `template` against `moto`, keeping the Custom Event Bus's events in `state`.
+fn serve_template(moto: &MotoServer, state: &std::path::Path, template: &str) -> Serve {
     Serve::start(
         &functions_dir(),
         &[
+            "--template",
+            template,
             "--endpoint-url",
             &moto.endpoint(),
             "--seed",
@@ -50,6 +57,54 @@ fn serve(moto: &MotoServer, state: &std::path::Path) -> Serve {
             state.to_str().unwrap(),
         ],
     )
+}
+
+/// An `eventbridgev2` client of the Rust SDK pointed at serve.
+async fn sdk_client(moto: &MotoServer, serve: &Serve) -> aws_sdk_eventbridgev2::Client {
+    let config = aws_sdk_eventbridgev2::config::Builder::from(&moto.sdk_config().await)
+        .endpoint_url(&serve.endpoint)
+        .build();
+    aws_sdk_eventbridgev2::Client::from_conf(config)
+}
+
+/// A PutEvents entry of the sample OrderCreated with its own order id, which is also its event
+/// group and de-duplication id.
+fn order_entry(order_id: &str) -> aws_sdk_eventbridgev2::types::PutEventsRequestEntry {
+    use aws_sdk_eventbridgev2::types::{PutEventsRequestEntry, PutEventsSystemMetadata};
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join("events/order-created.json")).unwrap(),
+    )
+    .unwrap();
+    let mut detail = sample["detail"].clone();
+    detail["order_id"] = order_id.into();
+    PutEventsRequestEntry::builder()
+        .source("com.ecommerce.orders")
+        .detail_type("OrderCreated")
+        .detail(detail.to_string())
+        .system_metadata(
+            PutEventsSystemMetadata::builder()
+                .event_group_id(order_id)
+                .deduplication_id(order_id)
+                .build(),
+        )
+        .build()
+        .unwrap()
+}
+
+/// Puts one order on the bus `bus` (ARN or name) through the Rust SDK: its event id.
+fn put_order(moto: &MotoServer, serve: &Serve, bus: &str, order_id: &str) -> String {
+    runtime().block_on(async {
+        let answer = sdk_client(moto, serve)
+            .await
+            .put_events()
+            .event_bus_arn(bus)
+            .entries(order_entry(order_id))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.failed_entry_count(), 0, "{answer:?}");
+        answer.entries()[0].event_id().unwrap().to_owned()
+    })
 }
 
 /// One raw POST to serve (HTTP/1.1, `Connection: close`): the status and the body, decoded
@@ -260,25 +315,14 @@ fn boto3_publishes_orders_to_the_order_stream_and_the_inventory_function_gets_th
 
 #[test]
 fn the_rust_sdk_gets_the_same_put_events_answer_shape() {
-    use aws_sdk_eventbridgev2::types::{
-        PutEventsRequestEntry, PutEventsSystemMetadata, SuccessCode,
-    };
+    use aws_sdk_eventbridgev2::types::SuccessCode;
 
     let moto = MotoServer::start().unwrap();
     let state = state_dir("sdk");
     let mut serve = serve(&moto, &state);
     let run = format!("v2sdk-{}", std::process::id());
-    let sample: Value = serde_json::from_str(
-        &std::fs::read_to_string(common::root().join("events/order-created.json")).unwrap(),
-    )
-    .unwrap();
-    let mut detail = sample["detail"].clone();
-    detail["order_id"] = run.clone().into();
     let (put, again, missing, bus) = runtime().block_on(async {
-        let config = aws_sdk_eventbridgev2::config::Builder::from(&moto.sdk_config().await)
-            .endpoint_url(&serve.endpoint)
-            .build();
-        let client = aws_sdk_eventbridgev2::Client::from_conf(config);
+        let client = sdk_client(&moto, &serve).await;
         let buses = client.list_event_buses().send().await.unwrap();
         let bus = buses
             .event_buses()
@@ -288,18 +332,7 @@ fn the_rust_sdk_gets_the_same_put_events_answer_shape() {
             .event_bus_arn()
             .unwrap()
             .to_owned();
-        let entry = PutEventsRequestEntry::builder()
-            .source("com.ecommerce.orders")
-            .detail_type("OrderCreated")
-            .detail(detail.to_string())
-            .system_metadata(
-                PutEventsSystemMetadata::builder()
-                    .event_group_id(&run)
-                    .deduplication_id(&run)
-                    .build(),
-            )
-            .build()
-            .unwrap();
+        let entry = order_entry(&run);
         let put = client
             .put_events()
             .event_bus_arn(&bus)
@@ -349,6 +382,53 @@ fn the_rust_sdk_gets_the_same_put_events_answer_shape() {
         .map(|g| g.as_str().unwrap())
         .collect();
     assert_eq!(ids, BTreeSet::from([run.as_str()]));
+    assert!(serve.stop().success(), "{}", serve.stderr());
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+#[test]
+fn a_point_in_time_subscriber_replays_the_events_kept_by_an_earlier_serve() {
+    const REPLAY_FIXTURE: &str = "shared/localbus/tests/fixtures/order-stream-replay.yaml";
+    let moto = MotoServer::start().unwrap();
+    let state = state_dir("replay");
+    let run = format!("v2replay-{}", std::process::id());
+    let first_order = format!("{run}-1");
+    let first = {
+        let mut serve = serve_template(&moto, &state, REPLAY_FIXTURE);
+        let id = put_order(&moto, &serve, "order-stream-test", &first_order);
+        let lines = batches_of(&mut serve, 1);
+        assert_eq!(lines[0]["DeliveryTypes"][0], "LIVE", "{lines:#?}");
+        assert!(serve.stop().success(), "{}", serve.stderr());
+        id
+    };
+    assert!(state.join("order-stream-test/events.jsonl").is_file());
+
+    // A new serve on the same state: the subscriber (POINT_IN_TIME, HORIZON) first receives the
+    // retained event as REPLAY, then what is published now as LIVE, in order.
+    let mut serve = serve_template(&moto, &state, REPLAY_FIXTURE);
+    let second = put_order(&moto, &serve, "order-stream-test", &format!("{run}-2"));
+    let lines = batches_of(&mut serve, 2);
+    assert_eq!(delivered_ids(&lines), [first, second], "{lines:#?}");
+    let kinds: Vec<&Value> = lines
+        .iter()
+        .flat_map(|l| l["DeliveryTypes"].as_array().unwrap())
+        .collect();
+    assert_eq!(kinds, ["REPLAY", "LIVE"], "{lines:#?}");
+    // The replayed order was reserved by the first serve: the function's business key knows it.
+    let replayed = &lines[0];
+    assert_eq!(replayed["Outcome"], "Succeeded", "{replayed:#}");
+    assert_eq!(
+        replayed["Payload"]["detail"]["order_id"],
+        first_order.as_str()
+    );
+    assert!(
+        replayed["Logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().contains("duplicate delivery skipped")),
+        "{replayed:#}"
+    );
     assert!(serve.stop().success(), "{}", serve.stderr());
     let _ = std::fs::remove_dir_all(&state);
 }
