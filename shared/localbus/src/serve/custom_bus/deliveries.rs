@@ -139,22 +139,9 @@ impl Worker {
             .unwrap_or(1)
             .max(1);
         let window = Duration::from_secs(u64::from(self.subscriber.max_batch_window_seconds));
-        while let Some(first) = waiting.recv().await {
-            let closes = tokio::time::Instant::from_std(first.offered_at + window);
-            let mut batch = vec![first];
-            while batch.len() < size {
-                match waiting.try_recv() {
-                    Ok(next) => batch.push(next),
-                    Err(_) if window.is_zero() => break,
-                    Err(_) => tokio::select! {
-                        next = waiting.recv() => match next {
-                            Some(next) => batch.push(next),
-                            None => break,
-                        },
-                        () = tokio::time::sleep_until(closes) => break,
-                    },
-                }
-            }
+        while let Some(batch) =
+            next_batch(&mut waiting, size, window, |offered| offered.offered_at).await
+        {
             self.deliver(batch).await;
         }
     }
@@ -194,6 +181,35 @@ impl Worker {
         }
         self.deliveries.end(count);
     }
+}
+
+/// The next batch of `waiting` (`None` once it is closed and empty): the first item, then the
+/// items already waiting (queued while the previous batch was in flight), then, when `window`
+/// is not zero, those arriving until `window` after the first item's `arrived` time; at most
+/// `size` items, in queue order. What is left stays queued for the next batch.
+async fn next_batch<T>(
+    waiting: &mut mpsc::UnboundedReceiver<T>,
+    size: usize,
+    window: Duration,
+    arrived: impl Fn(&T) -> Instant,
+) -> Option<Vec<T>> {
+    let first = waiting.recv().await?;
+    let closes = tokio::time::Instant::from_std(arrived(&first) + window);
+    let mut batch = vec![first];
+    while batch.len() < size.max(1) {
+        match waiting.try_recv() {
+            Ok(next) => batch.push(next),
+            Err(_) if window.is_zero() => break,
+            Err(_) => tokio::select! {
+                next = waiting.recv() => match next {
+                    Some(next) => batch.push(next),
+                    None => break,
+                },
+                () = tokio::time::sleep_until(closes) => break,
+            },
+        }
+    }
+    Some(batch)
 }
 
 fn millis(duration: Duration) -> f64 {
@@ -270,5 +286,92 @@ fn line(output: Output, bus: &BusIdentity, batch: &BatchReport, since_offer: Dur
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// The numbers of the next batch of size 3 without a window.
+    async fn next(waiting: &mut mpsc::UnboundedReceiver<(i32, Instant)>) -> Vec<i32> {
+        next_batch(waiting, 3, Duration::ZERO, |(_, at)| *at)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_batch_takes_what_waits_up_to_the_size_in_order_and_leaves_the_rest() {
+        runtime().block_on(async {
+            let (queue, mut waiting) = mpsc::unbounded_channel();
+            for n in 1..=7 {
+                queue.send((n, Instant::now())).unwrap();
+            }
+            assert_eq!(next(&mut waiting).await, [1, 2, 3]);
+            assert_eq!(next(&mut waiting).await, [4, 5, 6]);
+            // Without a window, a batch does not wait for more.
+            assert_eq!(next(&mut waiting).await, [7]);
+            queue.send((8, Instant::now())).unwrap();
+            drop(queue);
+            assert_eq!(next(&mut waiting).await, [8]);
+            assert!(
+                next_batch(
+                    &mut waiting,
+                    3,
+                    Duration::ZERO,
+                    |(_, at): &(i32, Instant)| *at
+                )
+                .await
+                .is_none()
+            );
+        });
+    }
+
+    #[test]
+    fn a_batch_window_gathers_what_arrives_until_it_closes() {
+        runtime().block_on(async {
+            let (queue, mut waiting) = mpsc::unbounded_channel();
+            let window = Duration::from_secs(1);
+            queue.send((1, Instant::now())).unwrap();
+            let late = queue.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                late.send((2, Instant::now())).unwrap();
+                // After the window closed: the next batch's.
+                tokio::time::sleep(Duration::from_millis(1400)).await;
+                late.send((3, Instant::now())).unwrap();
+            });
+            let started = Instant::now();
+            let batch = next_batch(&mut waiting, 10, window, |(_, at)| *at)
+                .await
+                .unwrap();
+            assert_eq!(batch.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [1, 2]);
+            assert!(started.elapsed() >= Duration::from_millis(900));
+            let batch = next_batch(&mut waiting, 10, window, |(_, at)| *at)
+                .await
+                .unwrap();
+            assert_eq!(batch.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [3]);
+            // A full batch does not wait for the window.
+            for n in 4..=5 {
+                queue.send((n, Instant::now())).unwrap();
+            }
+            let started = Instant::now();
+            let batch = next_batch(&mut waiting, 2, Duration::from_secs(60), |(_, at)| *at)
+                .await
+                .unwrap();
+            assert_eq!(batch.len(), 2);
+            assert!(started.elapsed() < Duration::from_secs(5));
+        });
     }
 }
