@@ -70,13 +70,24 @@ async fn sdk_client(moto: &MotoServer, serve: &Serve) -> aws_sdk_eventbridgev2::
 /// A PutEvents entry of the sample OrderCreated with its own order id, which is also its event
 /// group and de-duplication id.
 fn order_entry(order_id: &str) -> aws_sdk_eventbridgev2::types::PutEventsRequestEntry {
-    use aws_sdk_eventbridgev2::types::{PutEventsRequestEntry, PutEventsSystemMetadata};
+    entry_of(order_detail(order_id), order_id)
+}
+
+/// The sample OrderCreated's detail with its own order id.
+fn order_detail(order_id: &str) -> Value {
     let sample: Value = serde_json::from_str(
         &std::fs::read_to_string(common::root().join("events/order-created.json")).unwrap(),
     )
     .unwrap();
     let mut detail = sample["detail"].clone();
     detail["order_id"] = order_id.into();
+    detail
+}
+
+/// A PutEvents entry of an OrderCreated `detail`, in event group and with de-duplication id
+/// `order_id`.
+fn entry_of(detail: Value, order_id: &str) -> aws_sdk_eventbridgev2::types::PutEventsRequestEntry {
+    use aws_sdk_eventbridgev2::types::{PutEventsRequestEntry, PutEventsSystemMetadata};
     PutEventsRequestEntry::builder()
         .source("com.ecommerce.orders")
         .detail_type("OrderCreated")
@@ -93,12 +104,22 @@ fn order_entry(order_id: &str) -> aws_sdk_eventbridgev2::types::PutEventsRequest
 
 /// Puts one order on the bus `bus` (ARN or name) through the Rust SDK: its event id.
 fn put_order(moto: &MotoServer, serve: &Serve, bus: &str, order_id: &str) -> String {
+    put_entry(moto, serve, bus, order_entry(order_id))
+}
+
+/// Puts one entry on the bus `bus` (ARN or name) through the Rust SDK: its event id.
+fn put_entry(
+    moto: &MotoServer,
+    serve: &Serve,
+    bus: &str,
+    entry: aws_sdk_eventbridgev2::types::PutEventsRequestEntry,
+) -> String {
     runtime().block_on(async {
         let answer = sdk_client(moto, serve)
             .await
             .put_events()
             .event_bus_arn(bus)
-            .entries(order_entry(order_id))
+            .entries(entry)
             .send()
             .await
             .unwrap();
@@ -429,6 +450,76 @@ fn a_point_in_time_subscriber_replays_the_events_kept_by_an_earlier_serve() {
             .any(|l| l.as_str().unwrap().contains("duplicate delivery skipped")),
         "{replayed:#}"
     );
+    assert!(serve.stop().success(), "{}", serve.stderr());
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+#[test]
+fn a_failing_batch_exhausts_the_retry_policy_its_record_lands_in_the_on_failure_queue_and_serve_delivers_on()
+ {
+    let moto = MotoServer::start().unwrap();
+    let state = state_dir("failure");
+    let mut serve = serve(&moto, &state);
+    let run = format!("v2fail-{}", std::process::id());
+    // An order without items: the inventory function rejects it on every attempt.
+    let bad_order = format!("{run}-bad");
+    let mut detail = order_detail(&bad_order);
+    detail.as_object_mut().unwrap().remove("items");
+    let bad = put_entry(
+        &moto,
+        &serve,
+        "order-stream-dev",
+        entry_of(detail, &bad_order),
+    );
+    let lines = batches_of(&mut serve, 1);
+    let failed = &lines[0];
+    assert_eq!(delivered_ids(&lines), [bad.clone()]);
+    // One attempt and the template's 5 retries (MaxEventAgeInSeconds 3600 allows them).
+    assert_eq!(failed["Outcome"], "Failed", "{failed:#}");
+    assert_eq!(failed["Attempts"], 6, "{failed:#}");
+    assert_eq!(failed["ExhaustedRetryCondition"], "MaximumRetryAttempts");
+    assert_eq!(
+        failed["SentTo"]["Queue"], "OrderStreamFailureQueue",
+        "{failed:#}"
+    );
+    let record = &failed["FailureRecord"];
+    assert_eq!(record["retryAttempts"], 5);
+    assert_eq!(record["failedMessages"][0]["eventId"], bad.as_str());
+    assert_eq!(
+        record["failedMessages"][0]["eventGroupId"],
+        bad_order.as_str()
+    );
+
+    // The record is in the queue, without the payload.
+    let bodies: Vec<Value> = runtime().block_on(async {
+        let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
+        let url = format!(
+            "{}/123456789012/localbus-OrderStreamFailureQueue",
+            moto.endpoint()
+        );
+        let output = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        output
+            .messages()
+            .iter()
+            .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+            .collect()
+    });
+    assert_eq!(bodies.len(), 1, "{bodies:#?}");
+    assert_eq!(bodies[0]["failedMessages"][0]["eventId"], bad.as_str());
+    assert!(bodies[0].get("detail").is_none() && bodies[0].get("Data").is_none());
+
+    // The subscriber goes on with the next event.
+    let good_order = format!("{run}-good");
+    let good = put_order(&moto, &serve, "order-stream-dev", &good_order);
+    let lines = batches_of(&mut serve, 2);
+    assert_eq!(delivered_ids(&lines), [bad, good]);
+    assert_eq!(lines[1]["Outcome"], "Succeeded", "{:#}", lines[1]);
     assert!(serve.stop().success(), "{}", serve.stderr());
     let _ = std::fs::remove_dir_all(&state);
 }
