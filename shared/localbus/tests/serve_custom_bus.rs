@@ -473,7 +473,7 @@ fn a_failing_batch_exhausts_the_retry_policy_its_record_lands_in_the_on_failure_
     );
     let lines = batches_of(&mut serve, 1);
     let failed = &lines[0];
-    assert_eq!(delivered_ids(&lines), [bad.clone()]);
+    assert_eq!(delivered_ids(&lines), std::slice::from_ref(&bad));
     // One attempt and the template's 5 retries (MaxEventAgeInSeconds 3600 allows them).
     assert_eq!(failed["Outcome"], "Failed", "{failed:#}");
     assert_eq!(failed["Attempts"], 6, "{failed:#}");
