@@ -6,7 +6,9 @@
 //! environment); each queue has one drainer, woken when a message arrives.
 //!
 //! Every delivery ends in one line on stdout (a table row, or a JSON line with `--output json`),
-//! and [`Deliveries::pending`] counts those not ended yet, so nothing is in flight unseen.
+//! and [`Deliveries::pending`] counts those not ended yet, so nothing is in flight unseen. The
+//! Custom Event Bus's deliveries ([`super::custom_bus`]) are counted here too
+//! ([`Deliveries::begin`], [`Deliveries::end`]), so stopping serve waits for them as well.
 
 use super::registry::{Bus, rules_on};
 use crate::deliver::{self, Context, Outcome, Report};
