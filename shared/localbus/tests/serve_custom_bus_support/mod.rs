@@ -161,6 +161,11 @@ pub fn delivered_ids(lines: &[Value]) -> Vec<String> {
 /// Waits until the delivery lines (banner excluded) hold `count` events; then a moment more, to
 /// see that no other delivery follows. The delivery lines.
 pub fn batches_of(serve: &mut Serve, count: usize) -> Vec<Value> {
+    batches_within(serve, count, Duration::from_secs(120))
+}
+
+/// [`batches_of`], waiting up to `limit`.
+pub fn batches_within(serve: &mut Serve, count: usize, limit: Duration) -> Vec<Value> {
     let started = std::time::Instant::now();
     loop {
         let lines = serve.wait_lines(1, Duration::from_secs(5));
@@ -183,7 +188,7 @@ pub fn batches_of(serve: &mut Serve, count: usize) -> Vec<Value> {
             return lines;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(120),
+            started.elapsed() < limit,
             "{} of {count} events delivered: {deliveries:#?}\nstderr: {}",
             delivered_ids(&deliveries).len(),
             serve.stderr()
