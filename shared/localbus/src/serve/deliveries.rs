@@ -6,7 +6,9 @@
 //! environment); each queue has one drainer, woken when a message arrives.
 //!
 //! Every delivery ends in one line on stdout (a table row, or a JSON line with `--output json`),
-//! and [`Deliveries::pending`] counts those not ended yet, so nothing is in flight unseen.
+//! and [`Deliveries::pending`] counts those not ended yet, so nothing is in flight unseen. The
+//! Custom Event Bus's deliveries ([`super::custom_bus`]) are counted here too
+//! ([`Deliveries::begin`], [`Deliveries::end`]), so stopping serve waits for them as well.
 
 use super::registry::{Bus, rules_on};
 use crate::deliver::{self, Context, Outcome, Report};
@@ -119,6 +121,24 @@ impl Deliveries {
     /// Deliveries accepted and not reported yet.
     pub(crate) fn pending(&self) -> usize {
         self.inner.pending.load(Ordering::SeqCst)
+    }
+
+    /// Counts `count` deliveries started elsewhere (the Custom Event Bus's, one per event and
+    /// subscriber), so the stop logic waits for them too; each ends with [`Deliveries::end`].
+    pub(crate) fn begin(&self, count: usize) {
+        self.inner.pending.fetch_add(count, Ordering::SeqCst);
+    }
+
+    /// Counts `count` deliveries counted by [`Deliveries::begin`] as ended (reported).
+    pub(crate) fn end(&self, count: usize) {
+        if count > 0 && self.inner.pending.fetch_sub(count, Ordering::SeqCst) == count {
+            self.inner.idle.notify_waiters();
+        }
+    }
+
+    /// How deliveries are reported.
+    pub(crate) fn output(&self) -> Output {
+        self.inner.output
     }
 
     /// Waits until no delivery is pending.
@@ -370,7 +390,7 @@ impl Deliveries {
 
     /// The function's running process (started, or restarted after its bootstrap changed, by
     /// the emulator).
-    async fn process(&self, function: &str) -> Result<Arc<FunctionProcess>, String> {
+    pub(crate) async fn process(&self, function: &str) -> Result<Arc<FunctionProcess>, String> {
         let emulator = Arc::clone(&self.inner.emulator);
         let (template, stack) = (
             Arc::clone(&self.inner.context.template),
@@ -386,9 +406,7 @@ impl Deliveries {
     /// Reports a delivery that ended and counts it done.
     fn done(&self, label: &Label, report: &Report) {
         self.report(label, report);
-        if self.inner.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.inner.idle.notify_waiters();
-        }
+        self.end(1);
     }
 
     /// The delivery's line on stdout.

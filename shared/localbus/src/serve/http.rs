@@ -1,8 +1,12 @@
-//! The HTTP side of serve: HTTP/1.1 on a loopback listener, one task per connection, each request
-//! answered by [`Api::call`] in AWS JSON 1.1 ([`super::protocol`]). No request can stop the
-//! server: a bad one gets AWS's error shape, a broken connection ends only itself.
+//! The HTTP side of serve: HTTP/1.1 on a loopback listener, one task per connection. A request
+//! goes by its path: `/service/AWSEventsV2/operation/<Operation>` to the Custom Event Bus API
+//! ([`CustomBusApi::call`], Smithy RPC v2 CBOR), any other to the Classic API ([`Api::call`],
+//! AWS JSON 1.1, [`super::protocol`]). No request can stop the server: a bad one gets its
+//! protocol's error shape, a broken connection ends only itself.
 
 use super::api::Api;
+use super::custom_bus::CustomBusApi;
+use super::custom_bus::protocol as cbor;
 use super::protocol::{self, ApiError, CONTENT_TYPE};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -53,6 +57,10 @@ pub(crate) async fn serve(listener: TcpListener, api: Api, shutdown: impl Future
 
 /// One request's answer.
 async fn answer(api: &Api, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    if let Some(operation) = cbor::operation(request.uri().path()) {
+        let operation = operation.to_owned();
+        return custom_bus_answer(&api.custom_buses, &operation, request).await;
+    }
     let target = request
         .headers()
         .get("x-amz-target")
@@ -77,14 +85,46 @@ async fn answer(api: &Api, request: Request<Incoming>) -> Response<Full<Bytes>> 
     }
 }
 
+/// A Custom Event Bus request's answer, in RPC v2 CBOR.
+async fn custom_bus_answer(
+    api: &CustomBusApi,
+    operation: &str,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let result = match Limited::new(request.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+    {
+        Ok(body) => api.call(operation, &body.to_bytes()),
+        Err(error) => Err(cbor::CustomBusError::serialization(format!(
+            "the request body could not be read: {error}"
+        ))),
+    };
+    let (status, body) = match result {
+        Ok(body) => (200, body),
+        Err(error) => (error.status, error.body()),
+    };
+    let mut response = with_status(cbor::encode(&body), status, cbor::CONTENT_TYPE);
+    response.headers_mut().insert(
+        "smithy-protocol",
+        hyper::header::HeaderValue::from_static(cbor::PROTOCOL),
+    );
+    response
+}
+
 fn response(status: u16, body: &Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    with_status(body.to_string().into_bytes(), status, CONTENT_TYPE)
+}
+
+/// An answer with its status, content type and request id.
+fn with_status(body: Vec<u8>, status: u16, content_type: &'static str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
     *response.status_mut() =
         hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
     headers.insert(
         hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static(CONTENT_TYPE),
+        hyper::header::HeaderValue::from_static(content_type),
     );
     if let Ok(id) = hyper::header::HeaderValue::from_str(&crate::deliver::request_id()) {
         headers.insert("x-amzn-requestid", id);

@@ -4,11 +4,14 @@
 //! binaries under the Lambda Runtime Interface Emulator, against the moto server it started (or
 //! the endpoint given with `--endpoint-url`, provisioned as `send` does).
 //!
-//! Modules, in the order a request meets them: [`http`] (the listener), [`protocol`] (AWS JSON
-//! 1.1), [`api`] (the operations), [`registry`] (buses, partner sources, rules), [`deliveries`]
-//! (the background deliveries and their report lines).
+//! Modules, in the order a request meets them: [`http`] (the listener, which sends a request by
+//! its path to one of the two APIs), [`protocol`] (AWS JSON 1.1), [`api`] (the Classic
+//! operations), [`registry`] (buses, partner sources, rules), [`deliveries`] (the background
+//! deliveries and their report lines); [`custom_bus`] is the Custom Event Bus API
+//! (`eventbridgev2`, Smithy RPC v2 CBOR) with its own store and deliveries.
 
 mod api;
+mod custom_bus;
 mod deliveries;
 mod http;
 mod protocol;
@@ -33,6 +36,10 @@ pub(crate) struct Args {
     /// How each delivery is reported on stdout.
     #[arg(long, value_enum, default_value_t = Output::Table)]
     output: Output,
+    /// Where a Custom Event Bus keeps its events between runs (retention, replays and
+    /// de-duplication): `<DIR>/<bus name>/events.jsonl`, as for `send`.
+    #[arg(long, value_name = "DIR", default_value = ".localbus")]
+    state_dir: std::path::PathBuf,
     #[command(flatten)]
     deploy: DeployArgs,
 }
@@ -57,10 +64,17 @@ async fn serve(args: &Args) -> Result<(), String> {
         .map_err(|error| error.to_string())?
         .port();
     let endpoint = format!("http://127.0.0.1:{port}");
-    // The functions publish back to this endpoint.
+    // The functions publish back to this endpoint, on either API.
     let session = Session::start_with(
         &args.deploy,
-        vec![("AWS_ENDPOINT_URL_EVENTBRIDGE".to_owned(), endpoint.clone())],
+        vec![
+            ("AWS_ENDPOINT_URL_EVENTBRIDGE".to_owned(), endpoint.clone()),
+            // The Custom Event Bus's SDKs (service id EventBridgeV2) publish back to serve too.
+            (
+                "AWS_ENDPOINT_URL_EVENTBRIDGEV2".to_owned(),
+                endpoint.clone(),
+            ),
+        ],
     )
     .await?;
     crate::findings::warn(&session.template);
@@ -71,6 +85,16 @@ async fn serve(args: &Args) -> Result<(), String> {
         Arc::clone(&session.emulator),
         args.output,
     );
+    let custom_buses = custom_bus::CustomBusApi::start(
+        crate::deliver::Context {
+            template: Arc::clone(&session.template),
+            stack: Arc::clone(&session.stack),
+            sqs: aws_sdk_sqs::Client::new(&session.config),
+            started: std::time::Instant::now(),
+        },
+        deliveries.clone(),
+        &args.state_dir,
+    )?;
     let api = api::Api {
         template: Arc::clone(&session.template),
         stack: Arc::clone(&session.stack),
@@ -79,6 +103,7 @@ async fn serve(args: &Args) -> Result<(), String> {
             &session.stack,
         ))),
         deliveries: deliveries.clone(),
+        custom_buses,
     };
     let banner = format!("localbus: EventBridge endpoint {endpoint}");
     let services = format!(

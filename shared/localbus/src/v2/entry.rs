@@ -126,7 +126,8 @@ fn bounded(text: &str, key: &str, max: usize, name: &str) -> Result<String, V2Er
     Ok(text.to_owned())
 }
 
-fn entry(name: &str, value: &Value) -> Result<Entry, V2Error> {
+/// One PutEvents entry (a JSON object) checked as the API checks it; `name` names it in errors.
+pub(crate) fn entry(name: &str, value: &Value) -> Result<Entry, V2Error> {
     let source =
         text_field(value, "Source", name)?.ok_or_else(|| invalid(name, "Source is missing"))?;
     if source.starts_with("aws.") {

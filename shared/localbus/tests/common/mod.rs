@@ -3,6 +3,8 @@
 // Each test file uses the helpers it needs.
 #![allow(dead_code)]
 
+pub mod serve;
+
 use eventbridge_lambda_testing::fresh_bootstrap;
 use serde_json::Value;
 use std::path::PathBuf;

@@ -5,6 +5,7 @@
 mod events;
 mod resources;
 
+use super::custom_bus::CustomBusApi;
 use super::deliveries::Deliveries;
 use super::protocol::ApiError;
 use super::registry::Registry;
@@ -20,6 +21,8 @@ pub(crate) struct Api {
     pub(crate) stack: Arc<Stack>,
     pub(crate) registry: Arc<Mutex<Registry>>,
     pub(crate) deliveries: Deliveries,
+    /// The Custom Event Bus API, which [`super::http`] sends its requests to.
+    pub(crate) custom_buses: CustomBusApi,
 }
 
 impl Api {
