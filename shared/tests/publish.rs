@@ -1,11 +1,11 @@
 //! The typed publisher against a fault-injecting PutEvents/PutPartnerEvents server and moto.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use aws_sdk_eventbridge::Client;
-use aws_sdk_eventbridge::config::retry::RetryConfig;
-use aws_sdk_eventbridge::config::timeout::TimeoutConfig;
 use aws_sdk_eventbridge::config::{Credentials, Region};
-use eventbridge_lambda::OrderCreated;
+use common::{order, order_id};
 use eventbridge_lambda::publish::partner::{SourceName, Sources};
 use eventbridge_lambda::publish::{
     Delivery, Entry, FailureClass, PublishError, Publisher, RetryPolicy,
@@ -20,36 +20,11 @@ use std::time::Duration;
 
 /// A client with the SDK's own retries off, so every attempt is the publisher's and countable.
 async fn client(endpoint: &str) -> Client {
-    let config = eventbridge_lambda::aws::config_loader()
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .retry_config(RetryConfig::standard().with_max_attempts(1))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .operation_attempt_timeout(Duration::from_millis(500))
-                .build(),
-        )
-        .load()
-        .await;
-    Client::new(&config)
+    Client::new(&common::single_attempt_config(endpoint).await)
 }
 
 fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 10,
-        base_backoff: Duration::from_millis(1),
-        max_backoff: Duration::from_millis(20),
-        deadline: Duration::from_secs(20),
-    }
-}
-
-fn order(n: usize) -> OrderCreated {
-    serde_json::from_value(json!({
-        "order_id": format!("o-{n}"), "customer_email": "customer@example.com",
-        "items": [{"sku": "ABC", "quantity": 1}], "timestamp": "2026-11-20T10:00:00Z"
-    }))
-    .unwrap()
+    common::fast_retry(10, Duration::from_millis(20))
 }
 
 fn target(request: &Request) -> &str {
@@ -63,29 +38,15 @@ fn request_entries(request: &Request) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-fn order_id(entry: &Value) -> String {
-    let detail: Value = serde_json::from_str(entry["Detail"].as_str().unwrap()).unwrap();
-    detail["order_id"].as_str().unwrap().to_owned()
-}
-
 /// Answers DescribeEventBus for any bus, and Put(Partner)Events entries with `answer(entry, attempt)`.
 fn server(answer: impl Fn(&Value, usize) -> Value + Send + Sync + 'static) -> FaultServer {
-    let attempts: Arc<std::sync::Mutex<std::collections::HashMap<String, usize>>> = Arc::default();
+    let sends = std::sync::Mutex::default();
     FaultServer::start(move |request| {
         if target(request).ends_with("DescribeEventBus") {
             return Response::json(200, r#"{"Name":"orders","Arn":"arn:aws:events:us-east-1:123456789012:event-bus/orders"}"#);
         }
-        let results: Vec<Value> = request_entries(request)
-            .iter()
-            .map(|entry| {
-                let mut attempts = attempts.lock().unwrap();
-                let seen = attempts.entry(order_id(entry)).or_insert(0);
-                *seen += 1;
-                answer(entry, *seen)
-            })
-            .collect();
-        let failed = results.iter().filter(|result| result.get("ErrorCode").is_some()).count();
-        Response::json(200, json!({"FailedEntryCount": failed, "Entries": results}).to_string())
+        let reply = common::answer_entries(&request_entries(request), &sends, &answer);
+        Response::json(200, reply.to_string())
     })
     .unwrap()
 }
@@ -445,21 +406,12 @@ async fn the_publishers_own_outcomes_are_unknown_outcomes() {
             .publish_before(&[Entry::new(&order(1)).unwrap()], Deadline::after(within))
             .await
             .unwrap();
-        match &report.deliveries[0] {
-            Delivery::Failed {
-                class,
-                code,
-                attempts,
-                ..
-            } => {
-                assert_eq!(
-                    (*class, code.as_str(), *attempts),
-                    (FailureClass::UnknownOutcome, expected, attempts_made)
-                );
-                assert_eq!(FailureClass::of(code), FailureClass::UnknownOutcome);
-            }
-            other => panic!("{expected}: {other:?}"),
-        }
+        let (class, code, attempts) = common::failure(&report.deliveries[0]);
+        assert_eq!(
+            (class, code, attempts),
+            (FailureClass::UnknownOutcome, expected, attempts_made)
+        );
+        assert_eq!(FailureClass::of(code), FailureClass::UnknownOutcome);
         assert_eq!(report.calls, attempts_made as usize, "{expected}");
     }
 }

@@ -5,11 +5,10 @@
 //! Classic publisher this one is tested against the fault server only.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use aws_sdk_eventbridgev2::Client;
-use aws_sdk_eventbridgev2::config::retry::RetryConfig;
-use aws_sdk_eventbridgev2::config::timeout::TimeoutConfig;
-use aws_sdk_eventbridgev2::config::{Credentials, Region};
-use eventbridge_lambda::OrderCreated;
+use common::{order, order_id};
 use eventbridge_lambda::publish::custom_bus::{CustomBusEntry, CustomBusPublisher};
 use eventbridge_lambda::publish::{Delivery, FailureClass, NO_ANSWER, PublishError, RetryPolicy};
 use eventbridge_lambda::retry::Deadline;
@@ -24,36 +23,11 @@ const BUS: &str =
 
 /// A client with the SDK's own retries off, so every attempt is the publisher's and countable.
 async fn client(endpoint: &str) -> Client {
-    let config = eventbridge_lambda::aws::config_loader()
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .retry_config(RetryConfig::standard().with_max_attempts(1))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .operation_attempt_timeout(Duration::from_millis(500))
-                .build(),
-        )
-        .load()
-        .await;
-    Client::new(&config)
+    Client::new(&common::single_attempt_config(endpoint).await)
 }
 
 fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 5,
-        base_backoff: Duration::from_millis(1),
-        max_backoff: Duration::from_millis(10),
-        deadline: Duration::from_secs(20),
-    }
-}
-
-fn order(n: usize) -> OrderCreated {
-    serde_json::from_value(json!({
-        "order_id": format!("o-{n}"), "customer_email": "customer@example.com",
-        "items": [{"sku": "ABC", "quantity": 1}], "timestamp": "2026-11-20T10:00:00Z"
-    }))
-    .unwrap()
+    common::fast_retry(5, Duration::from_millis(10))
 }
 
 /// The operation a request calls (`POST /service/<service>/operation/<Operation>`).
@@ -89,11 +63,6 @@ fn cbor_error(status: u16, code: &str, message: &str) -> Response {
     cbor(status, &json!({"__type": code, "message": message}))
 }
 
-fn order_id(entry: &Value) -> String {
-    let detail: Value = serde_json::from_str(entry["Detail"].as_str().unwrap()).unwrap();
-    detail["order_id"].as_str().unwrap().to_owned()
-}
-
 fn published(entry: &Value) -> Value {
     let id = order_id(entry);
     json!({"EventId": format!("bus-{id}"), "SequenceNumber": format!("1000000000000000{}", &id[2..]), "SuccessCode": "PUBLISHED"})
@@ -102,29 +71,12 @@ fn published(entry: &Value) -> Value {
 /// Answers DescribeEventBus for `BUS`, and every PutEvents entry with
 /// `answer(entry, how many times its order was sent)`.
 fn server(answer: impl Fn(&Value, usize) -> Value + Send + Sync + 'static) -> FaultServer {
-    let sends: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let sends = Mutex::default();
     FaultServer::start(move |request| match operation(request) {
         "DescribeEventBus" => cbor(200, &json!({"Name": "orders", "Arn": BUS})),
         "PutEvents" => {
-            let results: Vec<Value> = body(request)["Entries"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|entry| {
-                    let mut sends = sends.lock().unwrap();
-                    let seen = sends.entry(order_id(entry)).or_insert(0);
-                    *seen += 1;
-                    answer(entry, *seen)
-                })
-                .collect();
-            let failed = results
-                .iter()
-                .filter(|result| result.get("ErrorCode").is_some())
-                .count();
-            cbor(
-                200,
-                &json!({"FailedEntryCount": failed, "Entries": results}),
-            )
+            let entries = body(request)["Entries"].as_array().unwrap().clone();
+            cbor(200, &common::answer_entries(&entries, &sends, &answer))
         }
         other => cbor_error(400, "InvalidInputException", &format!("unexpected {other}")),
     })
@@ -346,20 +298,10 @@ async fn request_level_failures_are_retried_or_permanent() {
         .publish(&[CustomBusEntry::new(&order(9)).unwrap()])
         .await
         .unwrap();
-    match &report.report.deliveries[0] {
-        Delivery::Failed {
-            class,
-            code,
-            attempts,
-            ..
-        } => {
-            assert_eq!(
-                (*class, code.as_str(), *attempts),
-                (FailureClass::EventRejected, "InvalidInputException", 1)
-            );
-        }
-        other => panic!("expected a permanent failure, got {other:?}"),
-    }
+    assert_eq!(
+        common::failure(&report.report.deliveries[0]),
+        (FailureClass::EventRejected, "InvalidInputException", 1)
+    );
 }
 
 #[tokio::test]

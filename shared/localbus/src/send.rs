@@ -406,8 +406,23 @@ fn put(mut event: Value, stack: &Stack, keep_ids: bool) -> Value {
     event
 }
 
-fn millis(duration: Duration) -> f64 {
+/// `duration` in milliseconds, to a tenth: how the reports give times.
+pub(crate) fn millis(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1e4).round() / 10.0
+}
+
+/// Prints what a delivery's report holds below its summary line: the error, the last response
+/// and the function's output, indented under that line.
+pub(crate) fn report_details(r: &Report) {
+    if let Some(error) = &r.error {
+        crate::output::line(format_args!("    ! {error}"));
+    }
+    if let Some(response) = &r.response {
+        crate::output::line(format_args!("    = {response}"));
+    }
+    for log in &r.logs {
+        crate::output::line(format_args!("    | {log}"));
+    }
 }
 
 fn json_report(session: &Session, sent: &[Sent], elapsed: Duration) -> Value {
@@ -507,15 +522,7 @@ fn table_report(session: &Session, sent: &[Sent], elapsed: Duration) {
                 millis(r.duration),
                 millis(r.finished)
             ));
-            if let Some(error) = &r.error {
-                crate::output::line(format_args!("    ! {error}"));
-            }
-            if let Some(response) = &r.response {
-                crate::output::line(format_args!("    = {response}"));
-            }
-            for log in &r.logs {
-                crate::output::line(format_args!("    | {log}"));
-            }
+            report_details(r);
         }
     }
     let summary: Vec<String> = counts

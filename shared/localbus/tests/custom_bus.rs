@@ -8,7 +8,7 @@
 mod common;
 mod custom_bus_support;
 
-use common::{json, localbus, localbus_with_functions};
+use common::{json, localbus, localbus_with_functions, runtime};
 use custom_bus_support::*;
 use eventbridge_lambda_testing::{get_item, shared_moto};
 use serde_json::{Value, json};

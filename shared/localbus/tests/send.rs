@@ -7,17 +7,12 @@
 
 mod common;
 
-use common::{functions_dir, json, localbus_with_functions as localbus, root};
+use common::{
+    functions_dir, json, localbus_with_functions as localbus, queue_messages, root, runtime,
+};
 use eventbridge_lambda_testing::{MotoServer, get_item, shared_moto};
 use serde_json::Value;
 use std::process::Command;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// Messages moto's SES sent from `sender` whose subject contains `text`.
 fn emails(moto: &MotoServer, sender: &str, text: &str) -> usize {
@@ -27,27 +22,6 @@ fn emails(moto: &MotoServer, sender: &str, text: &str) -> usize {
         .filter(|m| m["source"] == sender)
         .filter(|m| m["subject"].as_str().is_some_and(|s| s.contains(text)))
         .count()
-}
-
-/// Every message of a queue (received once, left in place).
-fn queue_messages(moto: &MotoServer, queue: &str) -> Vec<Value> {
-    runtime().block_on(async {
-        let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
-        let url = format!("{}/123456789012/{queue}", moto.endpoint());
-        let output = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        output
-            .messages
-            .unwrap_or_default()
-            .iter()
-            .map(|m| serde_json::from_str(m.body.as_deref().unwrap()).unwrap())
-            .collect()
-    })
 }
 
 fn deliveries(report: &Value) -> Vec<&Value> {

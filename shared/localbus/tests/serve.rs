@@ -13,19 +13,12 @@
 mod common;
 
 use common::serve::Serve;
-use common::{functions_dir, root};
+use common::{functions_dir, root, runtime};
 use eventbridge_lambda_testing::{MotoServer, get_item};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// The delivery lines of each event id.
 fn by_event(deliveries: &[Value]) -> BTreeMap<String, Vec<&Value>> {
@@ -385,26 +378,9 @@ fn load_of_a_thousand_orders_every_side_effect_once_nothing_pending() {
         ORDERS.to_string(),
         "{emails:?}"
     );
-    runtime().block_on(async {
-        let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
-        let stock = get_item(&dynamodb, "localbus-InventoryTable", "sku", "LOAD")
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            *stock["available"].as_n().unwrap(),
-            (100_000 - ORDERS).to_string()
-        );
-        for table in ["localbus-ReservationsTable", "localbus-ShipmentsTable"] {
-            let count = dynamodb
-                .scan()
-                .table_name(table)
-                .select(aws_sdk_dynamodb::types::Select::Count)
-                .send()
-                .await
-                .unwrap()
-                .count;
-            assert_eq!(usize::try_from(count).unwrap(), ORDERS, "{table}");
-        }
-    });
+    common::assert_load_orders_stored(
+        &moto,
+        ORDERS,
+        &["localbus-ReservationsTable", "localbus-ShipmentsTable"],
+    );
 }

@@ -14,6 +14,7 @@
 mod common;
 mod serve_custom_bus_support;
 
+use common::runtime;
 use eventbridge_lambda_testing::{MotoServer, get_item};
 use serde_json::Value;
 use serve_custom_bus_support::*;
@@ -312,25 +313,7 @@ fn a_failing_batch_exhausts_the_retry_policy_its_record_lands_in_the_on_failure_
     );
 
     // The record is in the queue, without the payload.
-    let bodies: Vec<Value> = runtime().block_on(async {
-        let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
-        let url = format!(
-            "{}/123456789012/localbus-OrderStreamFailureQueue",
-            moto.endpoint()
-        );
-        let output = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        output
-            .messages()
-            .iter()
-            .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
-            .collect()
-    });
+    let bodies = common::queue_messages(&moto, "localbus-OrderStreamFailureQueue");
     assert_eq!(bodies.len(), 1, "{bodies:#?}");
     assert_eq!(bodies[0]["failedMessages"][0]["eventId"], bad.as_str());
     assert!(bodies[0].get("detail").is_none() && bodies[0].get("Data").is_none());
@@ -411,26 +394,7 @@ fn load_of_a_thousand_orders_on_the_order_stream_every_reservation_once_nothing_
         percentile(99),
         drained.as_secs_f64()
     );
-    runtime().block_on(async {
-        let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
-        let stock = get_item(&dynamodb, "localbus-InventoryTable", "sku", "LOAD")
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            *stock["available"].as_n().unwrap(),
-            (100_000 - ORDERS).to_string()
-        );
-        let count = dynamodb
-            .scan()
-            .table_name("localbus-ReservationsTable")
-            .select(aws_sdk_dynamodb::types::Select::Count)
-            .send()
-            .await
-            .unwrap()
-            .count;
-        assert_eq!(usize::try_from(count).unwrap(), ORDERS);
-    });
+    common::assert_load_orders_stored(&moto, ORDERS, &["localbus-ReservationsTable"]);
     // Stopping finds nothing pending.
     assert!(serve.stop().success(), "{}", serve.stderr());
     assert!(

@@ -23,7 +23,7 @@
 
 use super::request::request_failure;
 use super::send_loop::{self, EntryAnswer, Limits, RequestFailure, Transport};
-use super::{DEFAULT_MAX_REQUEST_BYTES, Entry, NO_ANSWER, PublishError, Report, RequestErrorKind};
+use super::{DEFAULT_MAX_REQUEST_BYTES, Entry, PublishError, Report, RequestErrorKind};
 use crate::TypedDetail;
 use crate::retry::{Deadline, RetryPolicy};
 use aws_sdk_eventbridgev2::Client;
@@ -343,17 +343,7 @@ impl Transport for Call<'_> {
         batch: &[usize],
         remaining: Duration,
     ) -> Result<Vec<EntryAnswer<Published>>, RequestFailure> {
-        match tokio::time::timeout(remaining, self.send_once(batch)).await {
-            Ok(answer) => answer,
-            Err(_) => Err(RequestFailure {
-                kind: RequestErrorKind::Transient,
-                code: NO_ANSWER.to_owned(),
-                message: format!(
-                    "no answer within the remaining {} ms before the deadline",
-                    remaining.as_millis()
-                ),
-            }),
-        }
+        send_loop::within_remaining(remaining, self.send_once(batch)).await
     }
 }
 

@@ -1,7 +1,7 @@
 //! One PutEvents / PutPartnerEvents request: built from a batch, bounded by the remaining time,
 //! sent without the SDK's own retries ([`single_attempt`]), answered per entry.
 
-use super::send_loop::{EntryAnswer, RequestFailure};
+use super::send_loop::{self, EntryAnswer, RequestFailure};
 use super::{Entry, NO_ANSWER, RequestErrorKind};
 use aws_sdk_eventbridge::Client;
 use aws_sdk_eventbridge::config::retry::RetryConfig;
@@ -41,17 +41,7 @@ pub(super) async fn send(
     batch: &[usize],
     remaining: Duration,
 ) -> Result<Vec<EntryAnswer<()>>, RequestFailure> {
-    match tokio::time::timeout(remaining, send_once(client, api, entries, batch)).await {
-        Ok(answer) => answer,
-        Err(_) => Err(RequestFailure {
-            kind: RequestErrorKind::Transient,
-            code: NO_ANSWER.to_owned(),
-            message: format!(
-                "no answer within the remaining {} ms before the deadline",
-                remaining.as_millis()
-            ),
-        }),
-    }
+    send_loop::within_remaining(remaining, send_once(client, api, entries, batch)).await
 }
 
 async fn send_once(

@@ -4,8 +4,8 @@
 //! sits behind [`Transport`].
 
 use super::{
-    DEADLINE_REACHED, Delivery, FailureClass, MISSING_RESULT, NOT_SENT, PublishError, Report,
-    RequestErrorKind, is_retryable_entry_code,
+    DEADLINE_REACHED, Delivery, FailureClass, MISSING_RESULT, NO_ANSWER, NOT_SENT, PublishError,
+    Report, RequestErrorKind, is_retryable_entry_code,
 };
 use crate::retry::{Deadline, RetryPolicy};
 use std::future::Future;
@@ -24,6 +24,25 @@ pub(super) struct RequestFailure {
     pub(super) kind: RequestErrorKind,
     pub(super) code: String,
     pub(super) message: String,
+}
+
+/// Awaits `request`, giving up after `remaining`: an unanswered request is a transient
+/// [`NO_ANSWER`] failure, its entries' outcome unknown.
+pub(super) async fn within_remaining<A>(
+    remaining: Duration,
+    request: impl Future<Output = Result<Vec<EntryAnswer<A>>, RequestFailure>>,
+) -> Result<Vec<EntryAnswer<A>>, RequestFailure> {
+    match tokio::time::timeout(remaining, request).await {
+        Ok(answer) => answer,
+        Err(_) => Err(RequestFailure {
+            kind: RequestErrorKind::Transient,
+            code: NO_ANSWER.to_owned(),
+            message: format!(
+                "no answer within the remaining {} ms before the deadline",
+                remaining.as_millis()
+            ),
+        }),
+    }
 }
 
 /// One API's requests.

@@ -15,6 +15,7 @@ use super::store::{BusStore, Published, StoredEvent, SuccessCode};
 use super::{BusIdentity, V2Error, subscriber_arn};
 use crate::deliver::{Context, Outcome};
 use crate::route::Output;
+use crate::send::{millis, report_details};
 use crate::session::{DeployArgs, Session};
 use sam_template::{Destination, StartingPosition, Subscriber};
 use serde_json::{Value, json};
@@ -200,10 +201,6 @@ fn candidates(
     }
 }
 
-fn millis(duration: std::time::Duration) -> f64 {
-    (duration.as_secs_f64() * 1e4).round() / 10.0
-}
-
 fn json_report(session: &Session, run: &Run) -> Value {
     let published: Vec<Value> = run
         .published
@@ -300,15 +297,7 @@ fn table_report(session: &Session, run: &Run) {
                 .unwrap_or_default(),
         ));
         crate::output::line(format_args!("    events: {}", events.join(", ")));
-        if let Some(error) = &r.error {
-            crate::output::line(format_args!("    ! {error}"));
-        }
-        if let Some(response) = &r.response {
-            crate::output::line(format_args!("    = {response}"));
-        }
-        for log in &r.logs {
-            crate::output::line(format_args!("    | {log}"));
-        }
+        report_details(r);
     }
     if run.batches.is_empty() {
         crate::output::line("\nno subscriber received an event");

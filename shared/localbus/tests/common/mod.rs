@@ -5,7 +5,7 @@
 
 pub mod serve;
 
-use eventbridge_lambda_testing::fresh_bootstrap;
+use eventbridge_lambda_testing::{MotoServer, fresh_bootstrap, get_item};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -78,4 +78,68 @@ pub fn json(output: &Output) -> Value {
             String::from_utf8_lossy(&output.stderr)
         )
     })
+}
+
+/// A single-threaded runtime for the tests' SDK calls.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A fresh (removed if left over) directory `{name}-{process id}` for one test.
+pub fn fresh_dir(name: &str) -> PathBuf {
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Every message of `moto`'s queue `queue` (received once, left in place).
+pub fn queue_messages(moto: &MotoServer, queue: &str) -> Vec<Value> {
+    runtime().block_on(async {
+        let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
+        let url = format!("{}/123456789012/{queue}", moto.endpoint());
+        let output = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        output
+            .messages
+            .unwrap_or_default()
+            .iter()
+            .map(|m| serde_json::from_str(m.body.as_deref().unwrap()).unwrap())
+            .collect()
+    })
+}
+
+/// Asserts what `orders` orders of sku `LOAD` leave in `moto`: the inventory 100000 less `orders`,
+/// and `orders` items in each of `tables`.
+pub fn assert_load_orders_stored(moto: &MotoServer, orders: usize, tables: &[&str]) {
+    runtime().block_on(async {
+        let dynamodb = aws_sdk_dynamodb::Client::new(&moto.sdk_config().await);
+        let stock = get_item(&dynamodb, "localbus-InventoryTable", "sku", "LOAD")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            *stock["available"].as_n().unwrap(),
+            (100_000 - orders).to_string()
+        );
+        for table in tables {
+            let count = dynamodb
+                .scan()
+                .table_name(*table)
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .send()
+                .await
+                .unwrap()
+                .count;
+            assert_eq!(usize::try_from(count).unwrap(), orders, "{table}");
+        }
+    });
 }

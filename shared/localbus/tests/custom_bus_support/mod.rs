@@ -11,19 +11,9 @@ use std::path::PathBuf;
 pub const FIXTURE: &str = "shared/localbus/tests/fixtures/order-stream.yaml";
 pub const REPLAY_FIXTURE: &str = "shared/localbus/tests/fixtures/order-stream-replay.yaml";
 
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// A fresh state directory for one test.
 pub fn state_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("custom-bus-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    crate::common::fresh_dir(&format!("custom-bus-{name}"))
 }
 
 /// A PutEvents entry of the sample OrderCreated with its own order id, in `group`.
@@ -99,22 +89,5 @@ pub fn batches<'a>(report: &'a Value, subscriber: &str) -> Vec<&'a Value> {
 
 /// Every message of a queue of the shared moto (received once, left in place).
 pub fn queue_messages(queue: &str) -> Vec<Value> {
-    let moto = shared_moto();
-    runtime().block_on(async {
-        let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config().await);
-        let url = format!("{}/123456789012/{queue}", moto.endpoint());
-        let output = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        output
-            .messages
-            .unwrap_or_default()
-            .iter()
-            .map(|m| serde_json::from_str(m.body.as_deref().unwrap()).unwrap())
-            .collect()
-    })
+    crate::common::queue_messages(shared_moto(), queue)
 }

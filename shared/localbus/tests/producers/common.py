@@ -1,6 +1,8 @@
-"""What the producer scripts share: a boto3 EventBridge client for `localbus serve`, and raw calls."""
+"""What the producer scripts share: a boto3 EventBridge client for `localbus serve`, raw calls,
+and the load runs' orders and timed puts."""
 import json
 import sys
+import time
 import urllib.error
 import urllib.request
 
@@ -59,3 +61,28 @@ def check(condition, what):
     if not condition:
         print(f"check failed: {what}", file=sys.stderr)
         sys.exit(1)
+
+
+def load_orders(prefix, count):
+    """`count` OrderCreated details of one SKU, `LOAD`, with the order ids `{prefix}-00000`, ..."""
+    return [
+        {
+            "order_id": f"{prefix}-{index:05d}",
+            "customer_email": f"customer{index}@example.com",
+            "items": [{"sku": "LOAD", "quantity": 1}],
+            "timestamp": "2026-11-30T10:00:00Z",
+        }
+        for index in range(count)
+    ]
+
+
+def timed_puts(orders, per_call, put_batch):
+    """Puts `orders`, `per_call` at a time, with `put_batch(batch)` (which returns the event ids),
+    and prints {"orders": [[event id, order id], ...], "seconds": s, "per_second": r}."""
+    put = []
+    started = time.perf_counter()
+    for first in range(0, len(orders), per_call):
+        batch = orders[first:first + per_call]
+        put.extend([event_id, order["order_id"]] for event_id, order in zip(put_batch(batch), batch))
+    seconds = time.perf_counter() - started
+    print(json.dumps({"orders": put, "seconds": seconds, "per_second": len(orders) / seconds}))

@@ -6,11 +6,10 @@ Usage: custom_bus_load.py ENDPOINT N; prints {"orders": [[event id, order id], .
 """
 import json
 import sys
-import time
 
 import boto3
 
-from common import check
+from common import check, load_orders, timed_puts
 
 v2 = boto3.client(
     "eventbridgev2",
@@ -19,23 +18,12 @@ v2 = boto3.client(
     aws_access_key_id="testing",
     aws_secret_access_key="testing",
 )
-count = int(sys.argv[2])
 arn = [b for b in v2.list_event_buses()["EventBuses"] if b["Name"].startswith("order-stream")][0][
     "EventBusArn"
 ]
-orders = [
-    {
-        "order_id": f"v2load-{index:05d}",
-        "customer_email": f"customer{index}@example.com",
-        "items": [{"sku": "LOAD", "quantity": 1}],
-        "timestamp": "2026-11-30T10:00:00Z",
-    }
-    for index in range(count)
-]
-put = []
-started = time.perf_counter()
-for first in range(0, count, 100):
-    batch = orders[first:first + 100]
+
+
+def put_batch(batch):
     entries = [
         {
             "Source": "com.ecommerce.orders",
@@ -48,6 +36,7 @@ for first in range(0, count, 100):
     answer = v2.put_events(EventBusArn=arn, Entries=entries)
     check(answer["FailedEntryCount"] == 0, answer)
     check(all(r["SuccessCode"] == "PUBLISHED" for r in answer["Entries"]), answer)
-    put.extend([result["EventId"], order["order_id"]] for result, order in zip(answer["Entries"], batch))
-seconds = time.perf_counter() - started
-print(json.dumps({"orders": put, "seconds": seconds, "per_second": count / seconds}))
+    return [result["EventId"] for result in answer["Entries"]]
+
+
+timed_puts(load_orders("v2load", int(sys.argv[2])), 100, put_batch)

@@ -5,26 +5,16 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common::serve::Serve;
-use crate::common::{functions_dir, root};
+use crate::common::{functions_dir, root, runtime};
 use eventbridge_lambda_testing::MotoServer;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// A fresh state directory (the bus's retained events) for one test.
 pub fn state_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("serve-custom-bus-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
+    crate::common::fresh_dir(&format!("serve-custom-bus-{name}"))
 }
 
 /// serve on template.yaml against `moto`, keeping the Custom Event Bus's events in `state`.
