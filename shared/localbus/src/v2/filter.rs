@@ -93,21 +93,9 @@ mod tests {
     use serde_json::json;
 
     fn subscriber(filters: &str) -> Subscriber {
-        let text = format!(
-            r#"
-Resources:
-  F: {{Type: AWS::Serverless::Function}}
-  S:
-    Type: AWS::EventsV2::Subscriber
-    Properties:
-      Name: s
-      EventBusArn: arn:aws:events:us-east-1:123456789012:event-busv2/b/abcdefghijklmnopqrstuvwxy
-      InvokeConfiguration: {{TargetArn: !GetAtt F.Arn, RoleArn: arn:aws:iam::123456789012:role/r}}
-      FilterConfiguration:
-        Filters:
-{filters}"#
-        );
-        sam_template::Template::parse(&text).unwrap().subscribers()[0].clone()
+        super::super::test_subscriber(&format!(
+            "      FilterConfiguration:\n        Filters:\n{filters}"
+        ))
     }
 
     #[test]

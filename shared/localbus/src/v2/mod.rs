@@ -145,6 +145,26 @@ fn resource_id(name: &str) -> String {
     id
 }
 
+/// The subscriber of a one-function template, with `extra` (YAML lines indented as the
+/// subscriber's properties) after its required ones: the v2 modules' unit tests build theirs here.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn test_subscriber(extra: &str) -> Subscriber {
+    let text = format!(
+        r#"
+Resources:
+  F: {{Type: AWS::Serverless::Function}}
+  S:
+    Type: AWS::EventsV2::Subscriber
+    Properties:
+      Name: s
+      EventBusArn: arn:aws:events:us-east-1:123456789012:event-busv2/b/abcdefghijklmnopqrstuvwxy
+      InvokeConfiguration: {{TargetArn: !GetAtt F.Arn, RoleArn: arn:aws:iam::123456789012:role/r}}
+{extra}"#
+    );
+    sam_template::Template::parse(&text).unwrap().subscribers()[0].clone()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
